@@ -1,0 +1,3 @@
+"""ksweep: Kconfig-driven hyperparameter sweeps for PyTorch."""
+
+__version__ = "0.1.0"
