@@ -1,0 +1,102 @@
+# ksweep: every recipe is one call of the ksweep CLI (python -m ksweep).
+# `make help` lists targets, variables and defconfigs.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV ?= .venv
+# PYTHON=python3 uses an existing interpreter (with the dependencies already
+# installed) instead of building $(VENV).
+ifdef PYTHON
+SETUP :=
+else
+PYTHON := $(VENV)/bin/python
+SETUP := $(VENV)/.ksweep-installed
+endif
+
+RANGE_CONFIG ?= defconfigs/quickstart-range
+CONFIG_DIR ?= sweep_configs
+OUTPUT_DIR ?= test_matrix_results
+DEVICE ?=
+BASE ?=
+FORCE ?=
+DEFCONFIG ?=
+SWEEP ?=
+KSWEEP := $(PYTHON) -m ksweep
+
+GENERATE_FLAGS = $(if $(BASE),--base $(BASE)) $(if $(filter 1 y yes,$(FORCE)),--force)
+RUN_FLAGS = --output-dir $(OUTPUT_DIR) $(if $(DEVICE),--device $(DEVICE))
+
+.PHONY: help setup sweep sweep-generate sweep-run sweep-clean sweep-analyze menuconfig \
+	savedefconfig olddefconfig test lint format bench clean
+
+help: ## list targets, variables and defconfigs
+	@echo "ksweep targets:"
+	@grep -E '^[a-zA-Z%_-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | \
+		awk -F'\t' '{printf "  make %-22s %s\n", $$1, $$2}'
+	@echo ""
+	@echo "Variables (make VAR=value):"
+	@echo "  RANGE_CONFIG=FILE   range config to sweep (default: $(RANGE_CONFIG))"
+	@echo "  DEVICE=cpu|cuda     device for every trial (default: the config's, auto = cuda if visible)"
+	@echo "  BASE=FILE           defconfig a sweep starts from (default: the range file's base line)"
+	@echo "  FORCE=1             allow sweeps of more than 1,000 configurations"
+	@echo "  CONFIG_DIR=DIR      generated configs (default: $(CONFIG_DIR))"
+	@echo "  OUTPUT_DIR=DIR      results root (default: $(OUTPUT_DIR))"
+	@echo "  DEFCONFIG=NAME      target of savedefconfig"
+	@echo "  SWEEP=DIR           a results folder, for sweep-analyze"
+	@echo "  PYTHON=python3      use an existing interpreter instead of building $(VENV)"
+	@echo ""
+	@echo "Defconfigs (make defconfig-NAME) and range configs (RANGE_CONFIG=defconfigs/NAME):"
+	@ls defconfigs | sed 's/^/  /'
+
+setup: $(SETUP) ## create the virtual environment and install ksweep with its dependencies
+
+$(VENV)/.ksweep-installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV)/bin/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+sweep: $(SETUP) ## generate and run the sweep of RANGE_CONFIG (default: the quickstart)
+	$(KSWEEP) sweep $(RANGE_CONFIG) --out $(CONFIG_DIR) $(GENERATE_FLAGS) $(RUN_FLAGS)
+
+sweep-generate: $(SETUP) ## expand RANGE_CONFIG into sweep_configs/ (validates; runs nothing)
+	$(KSWEEP) generate $(RANGE_CONFIG) --out $(CONFIG_DIR) $(GENERATE_FLAGS)
+
+sweep-run: $(SETUP) ## run every config in sweep_configs/ into test_matrix_results/sweep_*/
+	$(KSWEEP) run --config-dir $(CONFIG_DIR) $(RUN_FLAGS)
+
+sweep-clean: $(SETUP) ## remove sweep_configs/
+	$(KSWEEP) clean --out $(CONFIG_DIR)
+
+sweep-analyze: $(SETUP) ## rewrite SWEEP=DIR's sweep_analysis.txt from its summary
+	$(KSWEEP) analyze $(SWEEP)
+
+menuconfig: $(SETUP) ## edit .config in kconfiglib's menuconfig
+	KCONFIG_CONFIG=.config $(PYTHON) -m menuconfig Kconfig
+
+defconfig-%: $(SETUP) ## load defconfigs/NAME into .config
+	$(KSWEEP) defconfig $*
+
+savedefconfig: $(SETUP) ## write .config's minimal form to defconfigs/$$DEFCONFIG
+	@test -n "$(DEFCONFIG)" || { echo "error: name the target: make savedefconfig DEFCONFIG=NAME" >&2; exit 2; }
+	$(KSWEEP) savedefconfig $(DEFCONFIG)
+
+olddefconfig: $(SETUP) ## give every symbol missing from .config its default
+	$(KSWEEP) olddefconfig
+
+test: $(SETUP) ## run the test suite
+	$(PYTHON) -m pytest -q
+
+lint: $(SETUP) ## ruff check and format check
+	$(PYTHON) -m ruff check ksweep tests scripts
+	$(PYTHON) -m ruff format --check ksweep tests scripts
+
+format: $(SETUP) ## ruff format the code
+	$(PYTHON) -m ruff format ksweep tests scripts
+
+bench: $(SETUP) ## benchmark: quickstart wall time and per-trial overhead
+	$(PYTHON) -m ksweep.bench
+
+clean: ## remove generated configs and the virtual environment (results are kept)
+	rm -rf $(CONFIG_DIR) $(VENV)

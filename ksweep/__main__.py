@@ -1,0 +1,5 @@
+"""``python -m ksweep``: the command-line interface."""
+
+from ksweep.cli import main
+
+raise SystemExit(main())

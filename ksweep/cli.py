@@ -1,0 +1,258 @@
+"""The ``ksweep`` command line; every Makefile recipe is one call of it.
+
+Exit status: 0 success, 1 a sweep ran but some trial failed, 2 bad input
+(nothing written), 130 interrupted. This module imports neither torch nor
+kconfiglib at the top, so ``make help`` and friends start instantly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from pathlib import Path
+
+from ksweep.diagnostics import InputErrors
+
+DEFAULT_KCONFIG = "Kconfig"
+DEFAULT_CONFIG_DIR = "sweep_configs"
+DEFAULT_OUTPUT_DIR = "test_matrix_results"
+DEFCONFIG_DIR = "defconfigs"
+
+
+def _tree(args: argparse.Namespace):
+    from ksweep.kconfig import KconfigTree
+
+    return KconfigTree(args.kconfig)
+
+
+def _print_warnings(plan) -> None:
+    for warning in plan.warnings:
+        print(warning, file=sys.stderr)
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from ksweep.materialize import materialize
+    from ksweep.plan import build_plan
+
+    plan = build_plan(args.range_config, _tree(args), args.base, args.force)
+    _print_warnings(plan)
+    materialize(plan, args.out)
+    print(f"ksweep: {plan.count_line()} -> {args.out}/")
+    for note in plan.notes:
+        print(f"note: {note}")
+    for skipped in plan.skipped:
+        from ksweep.materialize import format_varying
+
+        print(f"skipped: {format_varying(skipped.varying)}: {skipped.reason}")
+    print(f"See {args.out}/combinations_summary.txt")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from ksweep.launch.runner import run_sweep
+
+    device = args.device or None
+    result = run_sweep(args.config_dir, args.output_dir, device, verbose=not args.quiet)
+    return result.exit_code
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    status = cmd_generate(args)
+    if status:
+        return status
+    args.config_dir = args.out
+    return cmd_run(args)
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from ksweep.analyze import analysis_text
+    from ksweep.launch.runner import ANALYSIS_FILE, SUMMARY_FILE
+    from ksweep.store import read_json, write_text_atomic
+
+    sweep_dir = Path(args.sweep)
+    summary = sweep_dir / SUMMARY_FILE
+    if not summary.is_file():
+        print(f"error: {summary} does not exist; name a sweep folder such as "
+              f"{DEFAULT_OUTPUT_DIR}/sweep_YYYYMMDD_HHMMSS", file=sys.stderr)
+        return 2
+    records = read_json(summary)
+    varying = _varying_from(records)
+    write_text_atomic(sweep_dir / ANALYSIS_FILE, analysis_text(records, varying))
+    print((sweep_dir / ANALYSIS_FILE).read_text(encoding="utf-8"), end="")
+    return 0
+
+
+def _varying_from(records: list[dict]) -> list[str]:
+    """The varying symbols are the record fields named CONFIG_*, in first-seen order."""
+    names: list[str] = []
+    for record in records:
+        names.extend(k for k in record if k.startswith("CONFIG_") and k not in names)
+    return names
+
+
+def cmd_clean(args: argparse.Namespace) -> int:
+    target = Path(args.out)
+    if target.exists():
+        shutil.rmtree(target)
+        print(f"ksweep: removed {target}/")
+    return 0
+
+
+def _defconfig_path(name: str) -> Path:
+    path = Path(name) if "/" in name else Path(DEFCONFIG_DIR) / name
+    if not path.is_file():
+        available = ", ".join(list_defconfigs()) or "none"
+        raise FileNotFoundError(f"{path} does not exist; available defconfigs: {available}")
+    return path
+
+
+def cmd_defconfig(args: argparse.Namespace) -> int:
+    """Load a defconfig into .config, with the same checks a sweep gets (no silent drops)."""
+    from ksweep.plan import build_plan
+    from ksweep.store import write_text_atomic
+
+    path = _defconfig_path(args.name)
+    plan = build_plan(path, _tree(args))
+    if plan.skipped:
+        print(f"{path}: error: {plan.skipped[0].reason}", file=sys.stderr)
+        return 2
+    _print_warnings(plan)
+    write_text_atomic(args.config, f"# loaded from {path}\n" + plan.configs[0].config_text)
+    print(f"ksweep: {args.config} now holds {path}")
+    return 0
+
+
+def cmd_savedefconfig(args: argparse.Namespace) -> int:
+    from ksweep.store import write_text_atomic
+
+    tree = _tree(args)
+    if not Path(args.config).is_file():
+        print(f"error: {args.config} does not exist; create it with `make menuconfig` or "
+              "`make defconfig-NAME`", file=sys.stderr)
+        return 2
+    tree.load(args.config)
+    target = Path(args.name) if "/" in args.name else Path(DEFCONFIG_DIR) / args.name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(target, tree.minimal_text())
+    print(f"ksweep: wrote the minimal form of {args.config} to {target}")
+    return 0
+
+
+def cmd_olddefconfig(args: argparse.Namespace) -> int:
+    from ksweep.store import write_text_atomic
+
+    tree = _tree(args)
+    tree.load(args.config if Path(args.config).is_file() else None)
+    for warning in tree.load_warnings():
+        print(f"{args.config}: warning: {warning}", file=sys.stderr)
+    write_text_atomic(args.config, tree.config_text())
+    print(f"ksweep: {args.config} updated with defaults for every new symbol")
+    return 0
+
+
+def list_defconfigs() -> list[str]:
+    folder = Path(DEFCONFIG_DIR)
+    if not folder.is_dir():
+        return []
+    return sorted(p.name for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+
+
+def cmd_list_defconfigs(_args: argparse.Namespace) -> int:
+    for name in list_defconfigs():
+        kind = "range config" if name.endswith("-range") else "defconfig"
+        print(f"  {name:40s} {kind}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ksweep", description=__doc__.splitlines()[0])
+    parser.add_argument("--kconfig", default=DEFAULT_KCONFIG, help="top Kconfig file")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def generation_options(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("range_config", help="range config file (CONFIG_X=a|b or start:step:end)")
+        sub.add_argument("--out", default=DEFAULT_CONFIG_DIR, help="folder for config_NNN files")
+        sub.add_argument("--base", default=None, help="defconfig the sweep starts from")
+        sub.add_argument("--force", action="store_true", help="allow more than 1,000 configs")
+
+    def run_options(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--output-dir", default=DEFAULT_OUTPUT_DIR,
+                         help="parent folder of the sweep_YYYYMMDD_HHMMSS results folder")
+        sub.add_argument("--device", choices=["auto", "cpu", "cuda"], default=None,
+                         help="override CONFIG_DEVICE for every trial")
+        sub.add_argument("--quiet", action="store_true", help="do not echo trial output")
+
+    generate = commands.add_parser("generate", help="expand a range config into sweep_configs/")
+    generation_options(generate)
+    generate.set_defaults(func=cmd_generate)
+
+    run = commands.add_parser("run", help="run every config of a config folder")
+    run.add_argument("--config-dir", default=DEFAULT_CONFIG_DIR)
+    run_options(run)
+    run.set_defaults(func=cmd_run)
+
+    sweep = commands.add_parser("sweep", help="generate, then run")
+    generation_options(sweep)
+    run_options(sweep)
+    sweep.set_defaults(func=cmd_sweep)
+
+    analyze = commands.add_parser("analyze", help="rewrite a sweep's analysis from its summary")
+    analyze.add_argument("sweep", help="a sweep results folder")
+    analyze.set_defaults(func=cmd_analyze)
+
+    clean = commands.add_parser("clean", help="remove the generated config folder")
+    clean.add_argument("--out", default=DEFAULT_CONFIG_DIR)
+    clean.set_defaults(func=cmd_clean)
+
+    for name, func, helptext in (
+        ("defconfig", cmd_defconfig, "load defconfigs/NAME into .config"),
+        ("savedefconfig", cmd_savedefconfig, "write .config's minimal form to defconfigs/NAME"),
+    ):
+        sub = commands.add_parser(name, help=helptext)
+        sub.add_argument("name")
+        sub.add_argument("--config", default=".config")
+        sub.set_defaults(func=func)
+
+    old = commands.add_parser("olddefconfig", help="fill .config with defaults for new symbols")
+    old.add_argument("--config", default=".config")
+    old.set_defaults(func=cmd_olddefconfig)
+
+    listing = commands.add_parser("list-defconfigs", help="list defconfigs and range configs")
+    listing.set_defaults(func=cmd_list_defconfigs)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command not in ("list-defconfigs", "clean", "run", "analyze") and not Path(
+        args.kconfig
+    ).is_file():
+        print(f"error: the Kconfig tree {args.kconfig} does not exist; run ksweep from the "
+              "project root or pass --kconfig", file=sys.stderr)
+        return 2
+    try:
+        return args.func(args)
+    except InputErrors as problems:
+        for warning in problems.warnings:
+            print(warning, file=sys.stderr)
+        for error in problems.errors:
+            print(error, file=sys.stderr)
+        count = len(problems.errors)
+        print(f"ksweep: {count} error{'s' if count != 1 else ''}; nothing was written",
+              file=sys.stderr)
+        return 2
+    except FileNotFoundError as problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+    except Exception as problem:
+        from ksweep.launch.runner import SweepError
+
+        if isinstance(problem, SweepError):
+            print(f"error: {problem}", file=sys.stderr)
+            return 2
+        raise
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

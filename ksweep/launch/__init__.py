@@ -1,0 +1,1 @@
+"""Launching trials: the only part of ksweep that starts processes."""

@@ -1,0 +1,70 @@
+"""Combination rules that Kconfig cannot express, checked on resolved values.
+
+Kconfig's ``depends on`` covers "this symbol only exists when that one is
+set". What it cannot say is "this *string value* needs that choice", such
+as state pruning needing AdamWPrune. Those rules live here, as plain
+functions of a resolved config, so the generator can skip an impossible
+combination with its reason (or reject a sweep where every combination is
+impossible) and the trainer can refuse the same config with the same words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    """One rule's finding: ``invalid`` combinations cannot run; warnings can."""
+
+    severity: str  # "invalid" | "warning"
+    symbols: tuple[str, ...]
+    message: str
+
+
+def _state_needs_adamwprune(values: Mapping[str, str]) -> RuleResult | None:
+    if values.get("PRUNING_METHOD") == "state" and values.get("OPTIMIZER_SELECT_ADAMWPRUNE") != "y":
+        optimizer = selected_member(values, "OPTIMIZER_SELECT_") or "?"
+        return RuleResult(
+            "invalid",
+            ("PRUNING_METHOD", "OPTIMIZER_SELECT"),
+            f'state pruning scores weights from AdamWPrune\'s moments, but the optimizer is '
+            f'{optimizer}; use CONFIG_OPTIMIZER_SELECT_ADAMWPRUNE=y or another '
+            'CONFIG_PRUNING_METHOD ("magnitude", "movement")',
+        )
+    return None
+
+
+def _ramp_within_training(values: Mapping[str, str]) -> RuleResult | None:
+    method = values.get("PRUNING_METHOD", "none")
+    ramp_end = values.get("PRUNING_RAMP_END_EPOCH")
+    epochs = values.get("NUM_EPOCHS")
+    if method == "none" or not ramp_end or not epochs or int(ramp_end) <= int(epochs):
+        return None
+    return RuleResult(
+        "warning",
+        ("PRUNING_RAMP_END_EPOCH", "NUM_EPOCHS"),
+        f"CONFIG_PRUNING_RAMP_END_EPOCH={ramp_end} is after the last epoch "
+        f"(CONFIG_NUM_EPOCHS={epochs}): training stops before sparsity reaches "
+        f"CONFIG_TARGET_SPARSITY={values.get('TARGET_SPARSITY')}",
+    )
+
+
+RULES: tuple[Callable[[Mapping[str, str]], RuleResult | None], ...] = (
+    _state_needs_adamwprune,
+    _ramp_within_training,
+)
+
+
+def selected_member(values: Mapping[str, str], prefix: str) -> str | None:
+    """The suffix of the choice member set to ``y`` among symbols named ``prefix*``."""
+    for name, value in values.items():
+        if name.startswith(prefix) and value == "y":
+            return name[len(prefix) :]
+    return None
+
+
+def check_rules(values: Mapping[str, str]) -> list[RuleResult]:
+    """Every rule's finding for one resolved configuration."""
+    return [result for rule in RULES if (result := rule(values)) is not None]
