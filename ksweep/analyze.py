@@ -66,8 +66,10 @@ def analysis_text(records: Sequence[dict[str, Any]], varying_symbols: Sequence[s
         else:
             out.append("  (no parameter varies in this sweep)")
     else:
-        out.append(f"None: no configuration completed ({len(failed)} of {len(records)} failed); "
-                   "see FAILED TESTS below.")
+        out.append(
+            f"None: no configuration completed ({len(failed)} of {len(records)} failed); "
+            "see FAILED TESTS below."
+        )
     out.append("")
     out.append(RULE)
     out.append(f"TOP {TOP_N} CONFIGURATIONS:")

@@ -73,8 +73,11 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     sweep_dir = Path(args.sweep)
     summary = sweep_dir / SUMMARY_FILE
     if not summary.is_file():
-        print(f"error: {summary} does not exist; name a sweep folder such as "
-              f"{DEFAULT_OUTPUT_DIR}/sweep_YYYYMMDD_HHMMSS", file=sys.stderr)
+        print(
+            f"error: {summary} does not exist; name a sweep folder such as "
+            f"{DEFAULT_OUTPUT_DIR}/sweep_YYYYMMDD_HHMMSS",
+            file=sys.stderr,
+        )
         return 2
     records = read_json(summary)
     varying = _varying_from(records)
@@ -128,8 +131,11 @@ def cmd_savedefconfig(args: argparse.Namespace) -> int:
 
     tree = _tree(args)
     if not Path(args.config).is_file():
-        print(f"error: {args.config} does not exist; create it with `make menuconfig` or "
-              "`make defconfig-NAME`", file=sys.stderr)
+        print(
+            f"error: {args.config} does not exist; create it with `make menuconfig` or "
+            "`make defconfig-NAME`",
+            file=sys.stderr,
+        )
         return 2
     tree.load(args.config)
     target = Path(args.name) if "/" in args.name else Path(DEFCONFIG_DIR) / args.name
@@ -177,10 +183,17 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--force", action="store_true", help="allow more than 1,000 configs")
 
     def run_options(sub: argparse.ArgumentParser) -> None:
-        sub.add_argument("--output-dir", default=DEFAULT_OUTPUT_DIR,
-                         help="parent folder of the sweep_YYYYMMDD_HHMMSS results folder")
-        sub.add_argument("--device", choices=["auto", "cpu", "cuda"], default=None,
-                         help="override CONFIG_DEVICE for every trial")
+        sub.add_argument(
+            "--output-dir",
+            default=DEFAULT_OUTPUT_DIR,
+            help="parent folder of the sweep_YYYYMMDD_HHMMSS results folder",
+        )
+        sub.add_argument(
+            "--device",
+            choices=["auto", "cpu", "cuda"],
+            default=None,
+            help="override CONFIG_DEVICE for every trial",
+        )
         sub.add_argument("--quiet", action="store_true", help="do not echo trial output")
 
     generate = commands.add_parser("generate", help="expand a range config into sweep_configs/")
@@ -225,11 +238,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command not in ("list-defconfigs", "clean", "run", "analyze") and not Path(
-        args.kconfig
-    ).is_file():
-        print(f"error: the Kconfig tree {args.kconfig} does not exist; run ksweep from the "
-              "project root or pass --kconfig", file=sys.stderr)
+    if (
+        args.command not in ("list-defconfigs", "clean", "run", "analyze")
+        and not Path(args.kconfig).is_file()
+    ):
+        print(
+            f"error: the Kconfig tree {args.kconfig} does not exist; run ksweep from the "
+            "project root or pass --kconfig",
+            file=sys.stderr,
+        )
         return 2
     try:
         return args.func(args)
@@ -239,8 +256,10 @@ def main(argv: list[str] | None = None) -> int:
         for error in problems.errors:
             print(error, file=sys.stderr)
         count = len(problems.errors)
-        print(f"ksweep: {count} error{'s' if count != 1 else ''}; nothing was written",
-              file=sys.stderr)
+        print(
+            f"ksweep: {count} error{'s' if count != 1 else ''}; nothing was written",
+            file=sys.stderr,
+        )
         return 2
     except FileNotFoundError as problem:
         print(f"error: {problem}", file=sys.stderr)

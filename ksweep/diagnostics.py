@@ -56,7 +56,8 @@ class Diagnostics:
 
     def raise_if_errors(self) -> None:
         if self.errors:
-            raise InputErrors(self.errors, self.warnings)
+            in_file_order = sorted(self.errors, key=lambda d: (d.location.path, d.location.line))
+            raise InputErrors(in_file_order, self.warnings)
 
 
 class InputErrors(Exception):

@@ -36,11 +36,17 @@ def _git_commit() -> str | None:
     try:
         result = subprocess.run(
             ["git", "-C", str(PROJECT_ROOT), "rev-parse", "HEAD"],
-            capture_output=True, text=True, timeout=5, check=False,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
         )
         dirty = subprocess.run(
             ["git", "-C", str(PROJECT_ROOT), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True, text=True, timeout=5, check=False,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
         )
     except (OSError, subprocess.TimeoutExpired):
         return None
@@ -52,8 +58,9 @@ def _gpus() -> list[str]:
     if shutil.which("nvidia-smi") is None:
         return []
     try:
-        result = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=10,
-                                check=False)
+        result = subprocess.run(
+            ["nvidia-smi", "-L"], capture_output=True, text=True, timeout=10, check=False
+        )
     except (OSError, subprocess.TimeoutExpired):
         return []
     return [line.strip() for line in result.stdout.splitlines() if line.strip()]
@@ -88,7 +95,13 @@ def start_manifest(config_dir: Path, plan: dict | None, device: str | None) -> d
     }
 
 
-def finish_manifest(manifest: dict[str, Any], state: str, counts: dict[str, int],
-                    wall_time: float) -> dict[str, Any]:
-    return {**manifest, "finished": now_iso(), "state": state, "counts": counts,
-            "wall_time": round(wall_time, 3)}
+def finish_manifest(
+    manifest: dict[str, Any], state: str, counts: dict[str, int], wall_time: float
+) -> dict[str, Any]:
+    return {
+        **manifest,
+        "finished": now_iso(),
+        "state": state,
+        "counts": counts,
+        "wall_time": round(wall_time, 3),
+    }

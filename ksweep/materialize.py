@@ -24,8 +24,9 @@ _GENERATED = re.compile(r"^(config_\d+|combinations_summary\.txt|sweep_plan\.jso
 
 
 def format_varying(varying: dict[str, str | None]) -> str:
-    return " ".join(f"{name}={'n/a' if value is None else value}" for name, value in
-                    varying.items())
+    return " ".join(
+        f"{name}={'n/a' if value is None else value}" for name, value in varying.items()
+    )
 
 
 def config_header(plan: Plan, config: PlannedConfig, position: int) -> str:
@@ -96,8 +97,7 @@ def plan_record(plan: Plan) -> dict:
         "fixed": plan.fixed,
         "notes": plan.notes,
         "configs": [
-            {"name": c.name, "varying": c.varying, "merged": c.merged,
-             "warnings": list(c.warnings)}
+            {"name": c.name, "varying": c.varying, "merged": c.merged, "warnings": list(c.warnings)}
             for c in plan.configs
         ],
         "skipped": [{"varying": s.varying, "reason": s.reason} for s in plan.skipped],
@@ -111,8 +111,9 @@ def materialize(plan: Plan, out_dir: str | Path) -> Path:
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=out_dir.parent))
     try:
         for position, config in enumerate(plan.configs, start=1):
-            write_text_atomic(staging / config.name,
-                              config_header(plan, config, position) + config.config_text)
+            write_text_atomic(
+                staging / config.name, config_header(plan, config, position) + config.config_text
+            )
         write_text_atomic(staging / SUMMARY_FILE, combinations_summary(plan))
         write_json_atomic(staging / PLAN_FILE, plan_record(plan))
         if out_dir.exists():

@@ -91,8 +91,9 @@ def resolve_base(spec: RangeSpec, base_override: str | None) -> tuple[str | None
     else:
         return None, diagnostics
     if not candidate.is_file():
-        diagnostics.error(location, f"the base config {candidate} does not exist; "
-                          "name an existing defconfig")
+        diagnostics.error(
+            location, f"the base config {candidate} does not exist; name an existing defconfig"
+        )
         return None, diagnostics
     return str(candidate), diagnostics
 
@@ -113,7 +114,8 @@ def build_plan(
             diagnostics.error(Location(base, 0), f"in the base config: {warning}")
     typed, type_problems = type_entries(spec, tree)
     diagnostics.items.extend(type_problems.items)
-    diagnostics.raise_if_errors()
+    if diagnostics.errors and (spec.base and base is None):
+        diagnostics.raise_if_errors()
 
     size = grid_size([t.settings for t in typed])
     if size > MAX_CONFIGURATIONS and not force:
@@ -123,13 +125,17 @@ def build_plan(
             "narrow the ranges, or confirm with FORCE=1 (--force)",
         )
         diagnostics.raise_if_errors()
-    return _resolve_all(spec, tree, base, typed, diagnostics)
+    # With some lines already rejected, the remaining ones are still resolved so that their
+    # problems (an int out of range, say) are reported in the same run; only findings that a
+    # rejected line could explain (unmet dependencies, impossible combinations) are held back.
+    partial = bool(diagnostics.errors)
+    return _resolve_all(spec, tree, base, typed, diagnostics, partial)
 
 
 def _display(typed: list[TypedEntry], combo: tuple[Setting, ...], unmet: tuple[int, ...]):
     return {
         item.display_name: (None if index in unmet else setting.display)
-        for index, (item, setting) in enumerate(zip(typed, combo))
+        for index, (item, setting) in enumerate(zip(typed, combo, strict=True))
         if item.swept
     }
 
@@ -140,6 +146,7 @@ def _resolve_all(
     base: str | None,
     typed: list[TypedEntry],
     diagnostics: Diagnostics,
+    partial: bool = False,
 ) -> Plan:
     combinations = grid([t.settings for t in typed])
     unmet_counts = [0] * len(typed)
@@ -157,7 +164,8 @@ def _resolve_all(
         for owner in outcome.unmet:
             unmet_counts[owner] += 1
             depends = next(
-                r.depends_on for r in outcome.resolution.assigned
+                r.depends_on
+                for r in outcome.resolution.assigned
                 if r.name == typed[owner].settings[0].assignments[0][0]
             )
             unmet_examples.setdefault(owner, (depends, _display(typed, combo, ())))
@@ -170,6 +178,8 @@ def _resolve_all(
         warnings = [f.message for f in findings if f.severity == "warning"]
         accepted.append((combo, outcome.resolution.config_text, varying, warnings))
 
+    if partial:
+        diagnostics.raise_if_errors()
     for index, count in enumerate(unmet_counts):
         if count == len(combinations):
             depends, _ = unmet_examples[index]
@@ -193,7 +203,8 @@ def _resolve_all(
     for warning in sorted({w for c in configs for w in c.warnings}):
         diagnostics.warning(Location(spec.path, 0), warning)
     varying_symbols = [
-        t.display_name for t in typed
+        t.display_name
+        for t in typed
         if t.swept and len({c.varying[t.display_name] for c in configs}) > 1
     ]
     fixed = {t.display_name: t.settings[0].display for t in typed if not t.swept}

@@ -193,11 +193,11 @@ def parse_value(text: str) -> tuple[list[Value], list[str]]:
     items = split_choices(text)
     if len(items) > 1 and any(not item for item in items):
         problems.append(f"'{text}' has an empty choice; write a|b|c with a value between each |")
-        items = [item for item in items if item]
+    items = [item for item in items if item]
     for item in items:
         if item.startswith('"'):
             if len(item) < 2 or not item.endswith('"'):
-                problems.append(f"{item} has an unterminated string; close it with \"")
+                problems.append(f'{item} has an unterminated string; close it with "')
                 continue
             values.append(Value(unquote(item), quoted=True))
         elif item.count(":") == 2:
@@ -265,7 +265,7 @@ def parse_range_text(text: str, path: str) -> tuple[RangeSpec, Diagnostics]:
                 f"CONFIG_{name}: {', '.join(duplicates)} appears more than once; "
                 "each value may be listed only once",
             )
-        if values and not problems:
+        if values and not problems and not duplicates:
             entries.append(Entry(name, tuple(values), location, raw))
     return RangeSpec(path, text, tuple(entries), base, base_location), diagnostics
 

@@ -87,21 +87,26 @@ def _type_entry(entry: Entry, tree: KconfigTree, diagnostics: Diagnostics) -> Ty
         kind = "bool"
         for value in entry.values:
             if value.from_range:
-                diagnostics.error(location, f"CONFIG_{name} is a bool: a range makes no sense; "
-                                  "write y, n or y|n")
+                diagnostics.error(
+                    location, f"CONFIG_{name} is a bool: a range makes no sense; write y, n or y|n"
+                )
                 break
             if value.text not in ("y", "n"):
-                diagnostics.error(location, f"CONFIG_{name} is a bool: '{value.text}' is not y "
-                                  "or n")
+                diagnostics.error(
+                    location, f"CONFIG_{name} is a bool: '{value.text}' is not y or n"
+                )
     elif info.type in ("int", "hex"):
         kind = info.type
         for value in entry.values:
             try:
                 int(value.text, 16 if info.type == "hex" else 10)
             except ValueError:
-                diagnostics.error(location, f"CONFIG_{name} is an {info.type}: '{value.text}' is "
-                                  "not an integer" + (" (the range has a fractional step)"
-                                                      if value.from_range else ""))
+                diagnostics.error(
+                    location,
+                    f"CONFIG_{name} is an {info.type}: '{value.text}' is "
+                    "not an integer"
+                    + (" (the range has a fractional step)" if value.from_range else ""),
+                )
                 break
         else:
             numbers = [int(v.text, 16 if info.type == "hex" else 10) for v in entry.values]
@@ -110,8 +115,11 @@ def _type_entry(entry: Entry, tree: KconfigTree, diagnostics: Diagnostics) -> Ty
         kind = "float" if name in FLOAT_SYMBOLS else "enum" if name in ENUM_SYMBOLS else "text"
         for value in entry.values:
             if value.from_range and kind != "float":
-                diagnostics.error(location, f"CONFIG_{name} is text, not a number: a range "
-                                  "cannot sweep it; list the values as a|b|c")
+                diagnostics.error(
+                    location,
+                    f"CONFIG_{name} is text, not a number: a range "
+                    "cannot sweep it; list the values as a|b|c",
+                )
                 break
             problem = check_string_value(name, value.text)
             if problem:
@@ -120,8 +128,9 @@ def _type_entry(entry: Entry, tree: KconfigTree, diagnostics: Diagnostics) -> Ty
             numbers = [parse_float(v.text) for v in entry.values]
             _check_numeric_duplicates(entry, numbers, diagnostics)
     else:
-        diagnostics.error(location, f"CONFIG_{name} has type {info.type}, which ksweep cannot "
-                          "sweep")
+        diagnostics.error(
+            location, f"CONFIG_{name} has type {info.type}, which ksweep cannot sweep"
+        )
         return None
     if len(diagnostics.errors) != errors_before:
         return None
@@ -131,7 +140,7 @@ def _type_entry(entry: Entry, tree: KconfigTree, diagnostics: Diagnostics) -> Ty
 
 def _member_suffixes(tree: KconfigTree, choice: str) -> list[str]:
     prefix = choice + "_"
-    return [m[len(prefix):] if m.startswith(prefix) else m for m in tree.choice_members(choice)]
+    return [m[len(prefix) :] if m.startswith(prefix) else m for m in tree.choice_members(choice)]
 
 
 def _type_choice(entry: Entry, tree: KconfigTree, diagnostics: Diagnostics) -> TypedEntry | None:
@@ -154,8 +163,12 @@ def _type_choice(entry: Entry, tree: KconfigTree, diagnostics: Diagnostics) -> T
                 f"(members: {', '.join(suffixes)}){hint}",
             )
             continue
-        settings.append(Setting(member[len(choice) + 1:] if member.startswith(choice + "_")
-                                else member, ((member, "y"),)))
+        settings.append(
+            Setting(
+                member[len(choice) + 1 :] if member.startswith(choice + "_") else member,
+                ((member, "y"),),
+            )
+        )
     if len(settings) != len(entry.values):
         return None
     return TypedEntry(entry, f"CONFIG_{choice}", "choice", tuple(settings))
@@ -165,7 +178,7 @@ def _check_numeric_duplicates(
     entry: Entry, numbers: list[Decimal | int | None], diagnostics: Diagnostics
 ) -> None:
     seen: dict[Decimal | int, str] = {}
-    for value, number in zip(entry.values, numbers):
+    for value, number in zip(entry.values, numbers, strict=True):
         if number is None:
             continue
         if number in seen:
@@ -229,7 +242,7 @@ def resolve_combination(
     resolution = tree.resolve(base, assignments)
     unmet: list[int] = []
     mismatches: list[tuple[int, AssignedResult]] = []
-    for owner, result in zip(owners, resolution.assigned):
+    for owner, result in zip(owners, resolution.assigned, strict=True):
         if not result.visible:
             if owner not in unmet:
                 unmet.append(owner)

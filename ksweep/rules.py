@@ -29,8 +29,8 @@ def _state_needs_adamwprune(values: Mapping[str, str]) -> RuleResult | None:
         return RuleResult(
             "invalid",
             ("PRUNING_METHOD", "OPTIMIZER_SELECT"),
-            f'state pruning scores weights from AdamWPrune\'s moments, but the optimizer is '
-            f'{optimizer}; use CONFIG_OPTIMIZER_SELECT_ADAMWPRUNE=y or another '
+            f"state pruning scores weights from AdamWPrune's moments, but the optimizer is "
+            f"{optimizer}; use CONFIG_OPTIMIZER_SELECT_ADAMWPRUNE=y or another "
             'CONFIG_PRUNING_METHOD ("magnitude", "movement")',
         )
     return None

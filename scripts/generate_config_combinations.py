@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The sweep guide's generator entry point: RANGE_CONFIG [OUTPUT_DIR].
 
-    python scripts/generate_config_combinations.py defconfigs/quickstart-range sweep_configs
+python scripts/generate_config_combinations.py defconfigs/quickstart-range sweep_configs
 """
 
 import sys

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The sweep guide's runner entry point.
 
-    python scripts/run_test_matrix.py --config-dir sweep_configs --output-dir my_sweep_results
+python scripts/run_test_matrix.py --config-dir sweep_configs --output-dir my_sweep_results
 """
 
 import sys

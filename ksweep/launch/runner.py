@@ -80,12 +80,16 @@ def run_sweep(
     if device is not None and device not in DEVICES:
         raise SweepError(f"DEVICE={device} is not one of {', '.join(DEVICES)}")
     if not config_dir.is_dir():
-        raise SweepError(f"{config_dir} does not exist; generate it first with "
-                         "`make sweep-generate RANGE_CONFIG=<range file>`")
+        raise SweepError(
+            f"{config_dir} does not exist; generate it first with "
+            "`make sweep-generate RANGE_CONFIG=<range file>`"
+        )
     trials, plan = load_trials(config_dir)
     if not trials:
-        raise SweepError(f"{config_dir} holds no config_* files; generate them with "
-                         "`make sweep-generate RANGE_CONFIG=<range file>`")
+        raise SweepError(
+            f"{config_dir} holds no config_* files; generate them with "
+            "`make sweep-generate RANGE_CONFIG=<range file>`"
+        )
     varying_symbols = plan["varying_symbols"] if plan else list(trials[0].varying)
     sweep_dir = new_sweep_dir(output_root)
     manifest = start_manifest(config_dir, plan, device)
@@ -110,15 +114,18 @@ def run_sweep(
             "failed": sum(1 for r in records if r["status"] != "completed"),
         }
         state = "interrupted" if interrupted else "finished"
-        write_json_atomic(sweep_dir / MANIFEST_FILE,
-                          finish_manifest(manifest, state, counts, time.monotonic() - started))
+        write_json_atomic(
+            sweep_dir / MANIFEST_FILE,
+            finish_manifest(manifest, state, counts, time.monotonic() - started),
+        )
     result = SweepResult(sweep_dir, records, interrupted)
     _report(result, varying_symbols, say)
     return result
 
 
-def _run_one(sweep_dir: Path, trial: TrialSpec, device: str | None, position: int, total: int,
-             say) -> dict:
+def _run_one(
+    sweep_dir: Path, trial: TrialSpec, device: str | None, position: int, total: int, say
+) -> dict:
     trial_dir = sweep_dir / trial.test_name
     trial_dir.mkdir()
     write_text_atomic(trial_dir / CONFIG_FILE, trial_config_text(trial, device))
@@ -126,8 +133,10 @@ def _run_one(sweep_dir: Path, trial: TrialSpec, device: str | None, position: in
     outcome = run_trial(trial_dir, echo=lambda line: say(f"    {line}"))
     record = summary_record(trial, outcome)
     if outcome.status == "completed":
-        say(f"[{position}/{total}] {trial.config_name} completed: test_acc "
-            f"{record['test_acc']:.2f}% in {outcome.wall_time:.1f}s")
+        say(
+            f"[{position}/{total}] {trial.config_name} completed: test_acc "
+            f"{record['test_acc']:.2f}% in {outcome.wall_time:.1f}s"
+        )
     else:
         say(f"[{position}/{total}] {trial.config_name} FAILED: {outcome.error}")
     return record

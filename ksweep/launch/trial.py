@@ -123,7 +123,7 @@ def failure_reason(exit_code: int, tail: str) -> str:
     lines = [line.strip() for line in tail.splitlines() if line.strip()]
     for line in reversed(lines):
         if line.startswith("error:"):
-            return f"exit status {exit_code}: {line[len('error:'):].strip()}"
+            return f"exit status {exit_code}: {line[len('error:') :].strip()}"
     for line in reversed(lines):
         head = line.split(":", 1)[0]
         if head.endswith(("Error", "Exception", "Interrupt")) or head == "Exception":
@@ -135,16 +135,27 @@ def judge(trial_dir: Path, exit_code: int, wall_time: float) -> TrialOutcome:
     """Completed only if the child exited 0 and left finite final metrics."""
     tail = log_tail(trial_dir / LOG_FILE)
     if exit_code != 0:
-        return TrialOutcome("failed", exit_code, wall_time, error=failure_reason(exit_code, tail),
-                            log_tail=tail)
+        return TrialOutcome(
+            "failed", exit_code, wall_time, error=failure_reason(exit_code, tail), log_tail=tail
+        )
     try:
         metrics = json.loads((trial_dir / METRICS_FILE).read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as problem:
-        return TrialOutcome("failed", exit_code, wall_time,
-                            error=f"exited 0 but left no valid {METRICS_FILE} ({problem})",
-                            log_tail=tail)
+        return TrialOutcome(
+            "failed",
+            exit_code,
+            wall_time,
+            error=f"exited 0 but left no valid {METRICS_FILE} ({problem})",
+            log_tail=tail,
+        )
     accuracy = metrics.get("test_acc")
     if not isinstance(accuracy, int | float) or not math.isfinite(accuracy):
-        return TrialOutcome("failed", exit_code, wall_time, metrics,
-                            error=f"test_acc is {accuracy!r}, not a finite number", log_tail=tail)
+        return TrialOutcome(
+            "failed",
+            exit_code,
+            wall_time,
+            metrics,
+            error=f"test_acc is {accuracy!r}, not a finite number",
+            log_tail=tail,
+        )
     return TrialOutcome("completed", exit_code, wall_time, metrics)

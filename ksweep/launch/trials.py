@@ -69,9 +69,7 @@ def differing_values(texts: dict[str, str]) -> dict[str, dict[str, str | None]]:
     symbols: list[str] = []
     for values in parsed.values():
         symbols.extend(s for s in values if s not in symbols)
-    differing = [
-        s for s in symbols if len({values.get(s) for values in parsed.values()}) > 1
-    ]
+    differing = [s for s in symbols if len({values.get(s) for values in parsed.values()}) > 1]
     return {
         name: {f"CONFIG_{s}": values.get(s) for s in differing} for name, values in parsed.items()
     }

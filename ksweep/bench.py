@@ -1,0 +1,71 @@
+"""``make bench``: how long the quickstart takes, and what ksweep adds per trial.
+
+Measured in one run on this machine, never asserted in tests: the numbers
+depend on the machine and its load. Per-trial overhead is the sweep's wall
+time minus the time spent in training loops, divided by the trials; it is
+split into what the trainer spends loading data and building the model
+(``setup_time``) and the rest (process start, imports, ksweep itself).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from ksweep.kconfig import KconfigTree
+from ksweep.launch.runner import run_sweep
+from ksweep.materialize import materialize
+from ksweep.plan import build_plan
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def bench_sweep(range_config: Path, device: str | None) -> dict[str, float]:
+    """Run one sweep quietly in a scratch folder and time it."""
+    with tempfile.TemporaryDirectory(prefix="ksweep-bench-") as scratch:
+        started = time.monotonic()
+        plan = build_plan(range_config, KconfigTree(ROOT / "Kconfig"))
+        materialize(plan, Path(scratch) / "configs")
+        result = run_sweep(
+            Path(scratch) / "configs", Path(scratch) / "results", device, verbose=False
+        )
+        wall = time.monotonic() - started
+    records = result.records
+    training = [r["training_time"] or 0.0 for r in records]
+    setup = [r["setup_time"] or 0.0 for r in records]
+    trial_walls = [r["wall_time"] for r in records]
+    trials = len(records)
+    return {
+        "trials": trials,
+        "failed": result.failed,
+        "sweep_wall_s": wall,
+        "training_s": sum(training),
+        "overhead_per_trial_s": (wall - sum(training)) / trials,
+        "setup_per_trial_s": statistics.mean(setup),
+        "process_per_trial_s": statistics.mean(
+            w - t - s for w, t, s in zip(trial_walls, training, setup, strict=True)
+        ),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--range-config", default=str(ROOT / "defconfigs" / "quickstart-range"))
+    parser.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"])
+    args = parser.parse_args(argv)
+    figures = bench_sweep(Path(args.range_config), args.device)
+    print(f"sweep: {args.range_config} on {args.device}")
+    print(f"  trials                     {figures['trials']:.0f} ({figures['failed']:.0f} failed)")
+    print(f"  sweep wall time            {figures['sweep_wall_s']:.1f} s")
+    print(f"  training loops, summed     {figures['training_s']:.1f} s")
+    print(f"  overhead per trial         {figures['overhead_per_trial_s']:.2f} s")
+    print(f"    data + model setup       {figures['setup_per_trial_s']:.2f} s")
+    print(f"    process, imports, ksweep {figures['process_per_trial_s']:.2f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

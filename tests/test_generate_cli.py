@@ -1,0 +1,157 @@
+"""Generation through the CLI, the Makefile and the guide's script: what is written, and
+what is left untouched when the input is bad."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from ksweep.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+KCONFIG = str(ROOT / "Kconfig")
+
+
+def generate(range_file, out, *extra):
+    return main(["--kconfig", KCONFIG, "generate", str(range_file), "--out", str(out), *extra])
+
+
+def snapshot(folder: Path) -> dict:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def test_bad_input_exits_2_lists_every_error_and_changes_nothing(tmp_path, capsys):
+    out = tmp_path / "sweep_configs"
+    good = tmp_path / "good-range"
+    good.write_text("CONFIG_OPTIMIZER_SELECT=SGD|ADAM\n")
+    assert generate(good, out) == 0
+    before = snapshot(out)
+    capsys.readouterr()
+
+    bad = tmp_path / "bad-range"
+    bad.write_text("CONFIG_NUM_EPOCHS=0\nCONFIG_LERNING_RATE=0.1\nCONFIG_SEED=x\n")
+    assert generate(bad, out) == 2
+    err = capsys.readouterr().err
+    assert f"{bad}:1: error: CONFIG_NUM_EPOCHS=0 is outside its Kconfig range" in err
+    assert f"{bad}:2: error: CONFIG_LERNING_RATE is not a symbol" in err
+    assert f"{bad}:3: error: CONFIG_SEED is an int" in err
+    assert "ksweep: 3 errors; nothing was written" in err
+    assert snapshot(out) == before
+
+
+def test_regenerating_removes_every_older_config_but_keeps_user_files(tmp_path):
+    out = tmp_path / "sweep_configs"
+    first = tmp_path / "first-range"
+    first.write_text("CONFIG_SEED=0:1:5\n")
+    assert generate(first, out) == 0
+    (out / "notes.txt").write_text("mine")
+    second = tmp_path / "second-range"
+    second.write_text("CONFIG_SEED=7|8\n")
+    assert generate(second, out) == 0
+    names = sorted(p.name for p in out.iterdir())
+    assert names == [
+        "combinations_summary.txt",
+        "config_001",
+        "config_002",
+        "notes.txt",
+        "sweep_plan.json",
+    ]
+    assert "CONFIG_SEED=7" in (out / "config_001").read_text()
+    assert not list(tmp_path.glob(".sweep_configs*"))
+
+
+def test_config_files_carry_the_varying_values_in_their_header(tmp_path):
+    out = tmp_path / "c"
+    assert generate(ROOT / "defconfigs" / "quickstart-range", out) == 0
+    header = (out / "config_004").read_text().splitlines()[:3]
+    assert header[0].startswith("# ksweep config_004 (4 of 6), generated from")
+    assert header[1].endswith("defconfigs/quickstart")
+    assert header[2] == "# varying: CONFIG_OPTIMIZER_SELECT=ADAM CONFIG_LEARNING_RATE=0.03"
+    summary = (out / "combinations_summary.txt").read_text()
+    assert "Total configurations: 6 (6 expanded -> 6 unique configurations)" in summary
+    assert "  CONFIG_OPTIMIZER_SELECT: SGD, ADAM, ADAMW" in summary
+
+
+def test_the_guides_generator_script_form_works_and_never_imports_torch(tmp_path):
+    out = tmp_path / "sweep_configs"
+    probe = (
+        "import runpy, sys; sys.argv = sys.argv[1:]; "
+        "code = 0\n"
+        "try:\n    runpy.run_path(sys.argv[0], run_name='__main__')\n"
+        "except SystemExit as e:\n    code = e.code\n"
+        "assert 'torch' not in sys.modules, 'generation imported torch'\n"
+        "sys.exit(code)"
+    )
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            probe,
+            "scripts/generate_config_combinations.py",
+            "defconfigs/resnet18-state-pruning-compare-range",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "36 expanded -> 36 unique configurations" in result.stdout
+    assert len(list(out.glob("config_*"))) == 36
+
+
+def test_make_sweep_generate_and_clean(tmp_path):
+    out = tmp_path / "generated"
+    env = {**os.environ, "PYTHON": sys.executable}
+    result = subprocess.run(
+        [
+            "make",
+            "-s",
+            "sweep-generate",
+            f"CONFIG_DIR={out}",
+            "RANGE_CONFIG=tests/cases/guide/quick-test-range",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert len(list(out.glob("config_*"))) == 4
+    result = subprocess.run(
+        ["make", "-s", "sweep-clean", f"CONFIG_DIR={out}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert result.returncode == 0 and not out.exists()
+
+
+def test_defconfig_savedefconfig_round_trip(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "defconfigs").mkdir()
+    (tmp_path / "defconfigs" / "mine").write_text("CONFIG_OPTIMIZER_SELECT_SGD=y\nCONFIG_SEED=3\n")
+    assert main(["--kconfig", KCONFIG, "defconfig", "mine"]) == 0
+    full = (tmp_path / ".config").read_text()
+    assert "CONFIG_OPTIMIZER_SELECT_SGD=y" in full and 'CONFIG_PRUNING_METHOD="none"' in full
+    assert main(["--kconfig", KCONFIG, "savedefconfig", "copy"]) == 0
+    minimal = (tmp_path / "defconfigs" / "copy").read_text()
+    assert sorted(line for line in minimal.splitlines() if line.startswith("CONFIG_")) == [
+        "CONFIG_OPTIMIZER_SELECT_SGD=y",
+        "CONFIG_SEED=3",
+    ]
+    capsys.readouterr()
+    assert main(["--kconfig", KCONFIG, "defconfig", "nope"]) == 2
+    assert "defconfigs/nope does not exist; available defconfigs: copy, mine" in (
+        capsys.readouterr().err
+    )
+
+
+def test_a_defconfig_with_a_dropped_value_is_refused(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "defconfigs").mkdir()
+    (tmp_path / "defconfigs" / "bad").write_text("CONFIG_NUM_EPOCHS=0\n")
+    assert main(["--kconfig", KCONFIG, "defconfig", "bad"]) == 2
+    assert "outside its Kconfig range" in capsys.readouterr().err
+    assert not (tmp_path / ".config").exists()
