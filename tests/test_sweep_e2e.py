@@ -1,0 +1,223 @@
+"""Real sweeps through make and the guide's scripts: real subprocesses, real training on
+scikit-learn's digits, a real crash and a real divergence."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from ksweep.analyze import ranked
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow
+
+
+def make(*args, cwd=ROOT):
+    env = {**os.environ, "PYTHON": sys.executable}
+    return subprocess.run(
+        ["make", "-s", *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=600
+    )
+
+
+def only_sweep_dir(results: Path) -> Path:
+    sweeps = list(results.glob("sweep_*"))
+    assert len(sweeps) == 1, sweeps
+    return sweeps[0]
+
+
+def test_make_sweep_records_a_crash_and_a_divergence_and_goes_on(tmp_path):
+    configs, results = tmp_path / "configs", tmp_path / "results"
+    run = make(
+        "sweep",
+        "RANGE_CONFIG=tests/cases/e2e/faults-range",
+        f"CONFIG_DIR={configs}",
+        f"OUTPUT_DIR={results}",
+        "DEVICE=cpu",
+    )
+    assert run.returncode != 0, "a sweep with failed trials must exit non-zero"
+    assert "3 expanded -> 3 unique configurations" in run.stdout
+    sweep = only_sweep_dir(results)
+    assert f"Results: {sweep}" in run.stdout
+    assert "Best: config_001" in run.stdout
+    assert "2 of 3 trials failed" in run.stdout
+
+    records = json.loads((sweep / "sweep_summary.json").read_text())
+    assert [r["config_file"] for r in records] == ["config_001", "config_002", "config_003"]
+    healthy, crashed, diverged = records
+    assert healthy["status"] == "completed"
+    assert 10.0 < healthy["test_acc"] <= 100.0
+    assert healthy["params"] == 61706 and healthy["final_sparsity"] == 0.0
+    assert healthy["CONFIG_DEBUG_FAULT"] == "none"
+    assert crashed["status"] == "failed" and crashed["exit_code"] == 1
+    assert "RuntimeError: injected fault: crash at epoch 1" in crashed["error"]
+    assert "Traceback" in crashed["log_tail"]
+    assert diverged["status"] == "failed" and diverged["exit_code"] == 3
+    assert "training diverged: loss is nan" in diverged["error"]
+    assert crashed["test_acc"] is None and diverged["test_acc"] is None
+
+    for record in records:
+        trial = sweep / record["test_name"]
+        assert 'CONFIG_DEVICE="cpu"' in (trial / "config.txt").read_text()
+        assert (trial / "output.log").stat().st_size > 0
+        assert (trial / "training_metrics.json").exists() == (record["status"] == "completed")
+    epochs = (sweep / records[0]["test_name"] / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(line)["epoch"] for line in epochs] == [1, 2]
+
+    analysis = (sweep / "sweep_analysis.txt").read_text()
+    assert "Total configurations tested: 3" in analysis
+    assert "Completed: 1 | Failed: 2" in analysis
+    assert "Config file: config_001" in analysis
+    assert "  CONFIG_DEBUG_FAULT=none" in analysis
+    assert "2 of 3 configurations failed" in analysis
+    manifest = json.loads((sweep / "manifest.json").read_text())
+    assert manifest["state"] == "finished"
+    assert manifest["counts"] == {"configurations": 3, "completed": 1, "failed": 2}
+    assert "CONFIG_DEBUG_FAULT" in manifest["range_config_text"]
+
+    df = pd.DataFrame(records)
+    top = df.nlargest(5, "test_acc")[["config_file", "test_acc", "final_sparsity"]]
+    assert top["config_file"].iloc[0] == "config_001"
+    assert top["test_acc"].notna().sum() == 1
+
+
+def test_default_make_sweep_runs_the_quickstart(tmp_path):
+    results = tmp_path / "results"
+    run = make("sweep", f"CONFIG_DIR={tmp_path / 'configs'}", f"OUTPUT_DIR={results}", "DEVICE=cpu")
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    sweep = only_sweep_dir(results)
+    records = json.loads((sweep / "sweep_summary.json").read_text())
+    assert len(records) == 6 and all(r["status"] == "completed" for r in records)
+    assert {(r["CONFIG_OPTIMIZER_SELECT"], r["CONFIG_LEARNING_RATE"]) for r in records} == {
+        (o, lr) for o in ("SGD", "ADAM", "ADAMW") for lr in (0.003, 0.03)
+    }
+    best = ranked(records)[0]
+    assert best["test_acc"] > 90.0, "LeNet-5 should learn digits well within 8 epochs"
+    assert f"Best: {best['config_file']}" in run.stdout
+
+
+def test_the_guides_runner_script_never_imports_torch_in_the_parent(tmp_path):
+    configs = tmp_path / "configs"
+    configs.mkdir()
+    make_config = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ksweep",
+            "generate",
+            "tests/cases/e2e/faults-range",
+            "--out",
+            str(configs),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert make_config.returncode == 0, make_config.stderr
+    for extra in ("config_002", "config_003"):
+        (configs / extra).unlink()
+    (configs / "sweep_plan.json").unlink()  # a hand-made folder: no plan
+    probe = (
+        "import runpy, sys; sys.argv = sys.argv[1:]; code = 0\n"
+        "try:\n    runpy.run_path(sys.argv[0], run_name='__main__')\n"
+        "except SystemExit as e:\n    code = e.code\n"
+        "assert 'torch' not in sys.modules, 'the runner imported torch'\n"
+        "sys.exit(code)"
+    )
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            probe,
+            "scripts/run_test_matrix.py",
+            "--config-dir",
+            str(configs),
+            "--output-dir",
+            str(tmp_path / "my_sweep_results"),
+            "--device",
+            "cpu",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    sweep = only_sweep_dir(tmp_path / "my_sweep_results")
+    records = json.loads((sweep / "sweep_summary.json").read_text())
+    assert records[0]["status"] == "completed" and records[0]["test_name"] == "config_001"
+
+
+def _processes_mentioning(text: str) -> list[int]:
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if text in (proc / "cmdline").read_bytes().decode(errors="replace"):
+                found.append(int(proc.name))
+        except OSError:
+            continue
+    return found
+
+
+def test_ctrl_c_keeps_what_finished_and_stops_the_running_trial(tmp_path):
+    configs, results = tmp_path / "configs", tmp_path / "results"
+    generate = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ksweep",
+            "generate",
+            "tests/cases/e2e/interrupt-range",
+            "--out",
+            str(configs),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert generate.returncode == 0, generate.stderr
+    runner = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "ksweep",
+            "run",
+            "--config-dir",
+            str(configs),
+            "--output-dir",
+            str(results),
+            "--device",
+            "cpu",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    deadline = time.monotonic() + 240
+    hanging = None
+    while time.monotonic() < deadline:
+        started = list(results.glob("sweep_*/config_003_*/output.log"))
+        if started and "epoch" in started[0].read_text():
+            hanging = started[0].parent
+            break
+        time.sleep(0.2)
+    assert hanging is not None, "the hanging trial never started"
+    runner.send_signal(signal.SIGINT)
+    output, _ = runner.communicate(timeout=60)
+    assert runner.returncode == 130, output
+    assert "interrupted" in output
+    sweep = hanging.parent
+    records = json.loads((sweep / "sweep_summary.json").read_text())
+    assert [r["config_file"] for r in records] == ["config_001", "config_002"]
+    assert all(r["status"] == "completed" for r in records)
+    assert json.loads((sweep / "manifest.json").read_text())["state"] == "interrupted"
+    assert not list(sweep.glob("config_004_*")), "nothing runs after an interrupt"
+    assert _processes_mentioning(str(hanging)) == [], "the hanging trial outlived the sweep"
