@@ -32,7 +32,7 @@ def _print_warnings(plan) -> None:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from ksweep.materialize import materialize
+    from ksweep.materialize import format_varying, materialize
     from ksweep.plan import build_plan
 
     plan = build_plan(args.range_config, _tree(args), args.base, args.force)
@@ -42,8 +42,6 @@ def cmd_generate(args: argparse.Namespace) -> int:
     for note in plan.notes:
         print(f"note: {note}")
     for skipped in plan.skipped:
-        from ksweep.materialize import format_varying
-
         print(f"skipped: {format_varying(skipped.varying)}: {skipped.reason}")
     print(f"See {args.out}/combinations_summary.txt")
     return 0

@@ -124,7 +124,7 @@ class KconfigTree:
         self.load(base)
         for name, value in assignments:
             sym = self._kconf.syms[name]
-            sym.set_value(2 if (value == "y" and sym.type == kconfiglib.BOOL) else value)
+            sym.set_value(value)  # bools take "y"/"n"; selecting a choice member picks it
         assigned = []
         for name, value in assignments:
             sym = self._kconf.syms[name]

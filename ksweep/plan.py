@@ -114,7 +114,7 @@ def build_plan(
             diagnostics.error(Location(base, 0), f"in the base config: {warning}")
     typed, type_problems = type_entries(spec, tree)
     diagnostics.items.extend(type_problems.items)
-    if diagnostics.errors and (spec.base and base is None):
+    if base_problems.errors:  # resolving without the intended base would only add misleading errors
         diagnostics.raise_if_errors()
 
     size = grid_size([t.settings for t in typed])
