@@ -1,0 +1,69 @@
+"""``python -m ksweep.train --config CONFIG --out DIR``: one training run, as the launcher sees it.
+
+Exit status: 0 success; 2 bad config or input (an ``error: ...`` message, no
+traceback); 3 the loss diverged; 1 anything unexpected (with its traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from ksweep.configfile import ConfigFileError, read_config
+from ksweep.train.settings import SettingsError, settings_from_config
+
+EXIT_OK, EXIT_BAD_INPUT, EXIT_DIVERGED = 0, 2, 3
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse arguments, validate the config, train; return the exit status."""
+    parser = argparse.ArgumentParser(
+        prog="python -m ksweep.train", description="Train one model from a resolved ksweep config."
+    )
+    parser.add_argument("--config", required=True, help="resolved .config file to train with")
+    parser.add_argument("--out", required=True, help="directory for metrics files (created)")
+    parser.add_argument(
+        "--offline",
+        action="store_true",
+        help="never try to download a missing dataset; report it as an error instead",
+    )
+    args = parser.parse_args(argv)
+
+    try:
+        values = read_config(args.config)
+    except (OSError, UnicodeDecodeError) as exc:
+        return _fail(
+            f"--config must name a readable resolved config file, but reading {args.config!r} "
+            f"failed: {exc}; fix: pass the path of a config written by ksweep"
+        )
+    except ConfigFileError as exc:
+        print(exc, file=sys.stderr, flush=True)
+        return EXIT_BAD_INPUT
+    try:
+        settings = settings_from_config(values, allow_download=not args.offline)
+    except SettingsError as exc:
+        print(exc, file=sys.stderr, flush=True)
+        return EXIT_BAD_INPUT
+
+    # torch is imported only once the config is known to be good: bad input fails fast.
+    from ksweep.train.trainer import TrainingDiverged, train
+
+    try:
+        train(settings, args.out)
+    except SettingsError as exc:
+        print(exc, file=sys.stderr, flush=True)
+        return EXIT_BAD_INPUT
+    except TrainingDiverged as exc:
+        print(f"error: {exc}", file=sys.stderr, flush=True)
+        return EXIT_DIVERGED
+    return EXIT_OK
+
+
+def _fail(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr, flush=True)
+    return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,146 @@
+"""Shared helpers for the trainer's tests: real resolved configs from the real Kconfig tree.
+
+Imported explicitly (``from conftest_train import ...``), not a pytest conftest:
+configs are produced exactly as the engine produces them -- kconfiglib sets
+the values and writes the resolved file -- and every requested value is read
+back, because kconfiglib silently drops assignments it cannot honour.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import kconfiglib
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+MNIST_DIR = Path(__file__).resolve().parents[2] / "shared/data/mnist"
+
+requires_mnist = pytest.mark.skipif(
+    not all(
+        (MNIST_DIR / f"{name}.gz").is_file() or (MNIST_DIR / name).is_file()
+        for name in (
+            "train-images-idx3-ubyte",
+            "train-labels-idx1-ubyte",
+            "t10k-images-idx3-ubyte",
+            "t10k-labels-idx1-ubyte",
+        )
+    ),
+    reason=f"MNIST files not found in {MNIST_DIR}",
+)
+
+# A run that takes a fraction of a second: LeNet-5 on 96 digits, 2 epochs of 6 steps.
+TINY: dict[str, str] = {
+    "DATASET_SELECT_DIGITS": "y",
+    "DATA_SUBSET": "96",
+    "NUM_EPOCHS": "2",
+    "BATCH_SIZE": "16",
+    "DEVICE": "cpu",
+}
+# Applied to every config but only effective where pruning is on (they depend on
+# PRUNING_METHOD != "none"): pruning starts after step 2 and reaches the target at step 12.
+TINY_PRUNING: dict[str, str] = {"PRUNING_WARMUP": "2", "PRUNING_RAMP_END_EPOCH": "2"}
+
+# Per-epoch keys whose values are wall-clock measurements, excluded from fingerprints.
+TIMING_KEYS = frozenset({"epoch_time"})
+
+
+@contextmanager
+def _in_repo_root() -> Iterator[None]:
+    """kconfiglib resolves ``source`` paths against the working directory."""
+    previous = Path.cwd()
+    os.chdir(REPO_ROOT)
+    try:
+        yield
+    finally:
+        os.chdir(previous)
+
+
+def load_kconfig() -> kconfiglib.Kconfig:
+    """The project's real Kconfig tree."""
+    with _in_repo_root():
+        return kconfiglib.Kconfig("Kconfig", warn_to_stderr=False)
+
+
+def write_config(
+    path: Path, overrides: Mapping[str, str], soft: Mapping[str, str] | None = None
+) -> Path:
+    """Write the resolved config for defaults + ``soft`` + ``overrides`` to ``path``.
+
+    Every value in ``overrides`` is checked to have stuck; ``soft`` values
+    (which ``overrides`` take precedence over) are set but may be hidden by an
+    unmet ``depends on``. Choice members are set first so that symbols
+    depending on the choice are visible when their own values are checked.
+    """
+    kconf = load_kconfig()
+    merged = {**(soft or {}), **overrides}
+    ordered = sorted(merged.items(), key=lambda item: kconf.syms[item[0]].choice is None)
+    for name, value in ordered:
+        sym = kconf.syms[name]
+        if sym.orig_type in (kconfiglib.BOOL, kconfiglib.TRISTATE):
+            sym.set_value({"n": 0, "y": 2}[value])
+        else:
+            sym.set_value(value)
+    for name, value in overrides.items():
+        got = kconf.syms[name].str_value
+        assert got == value, f"kconfiglib did not keep CONFIG_{name}={value} (it has {got!r})"
+    with _in_repo_root():
+        kconf.write_config(str(path))
+    return path
+
+
+@cache
+def _tree() -> kconfiglib.Kconfig:
+    """A shared instance for structural questions only (never set values on it)."""
+    return load_kconfig()
+
+
+def with_value(overrides: Mapping[str, str], name: str, value: str) -> dict[str, str]:
+    """``overrides`` plus ``name=value``; selecting a choice member deselects its siblings."""
+    sym = _tree().syms[name]
+    siblings = {s.name for s in sym.choice.syms} if sym.choice is not None else set()
+    kept = {k: v for k, v in overrides.items() if k not in siblings}
+    return {**kept, name: value}
+
+
+def combine(*layers: Mapping[str, str]) -> dict[str, str]:
+    """Later layers override earlier ones, choice selections included."""
+    result: dict[str, str] = {}
+    for layer in layers:
+        for name, value in layer.items():
+            result = with_value(result, name, value)
+    return result
+
+
+def resolved_values(
+    tmp_path: Path, overrides: Mapping[str, str], soft: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """``read_config`` of the resolved config written by :func:`write_config`."""
+    from ksweep.configfile import read_config
+
+    path = tmp_path / f"config-{_digest([dict(overrides), dict(soft or {})])[:12]}"
+    return read_config(write_config(path, overrides, soft))
+
+
+def fingerprint(result: Mapping[str, Any]) -> str:
+    """Hash of what a run *did*: final weights and per-epoch metrics, minus wall-clock times.
+
+    Labels copied from the config (seed, model, optimizer, pruning_method, ...)
+    are left out on purpose: they differ whenever the config does, so including
+    them would make an ignored symbol look effective.
+    """
+    history = [
+        {k: v for k, v in epoch.items() if k not in TIMING_KEYS} for epoch in result["history"]
+    ]
+    return _digest([result["weights_sha256"], history])
+
+
+def _digest(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()

@@ -1,0 +1,90 @@
+"""Model registry and networks: parameter budgets, shapes, and agreement with Kconfig."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from ksweep.models import MODELS, build_model
+
+try:
+    from conftest_train import REPO_ROOT, load_kconfig
+except ImportError:  # tests/ imported as a package
+    from tests.conftest_train import REPO_ROOT, load_kconfig
+
+
+def n_params(model: torch.nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+@pytest.mark.parametrize(
+    ("key", "low", "high"),
+    [
+        ("LENET5", 61_706, 61_706),  # the paper's LeNet-5 with a 10-way head
+        ("MNIST8K", 5_000, 7_999),  # the <8k-parameter budget
+        ("RESNET18", 11_000_000, 11_300_000),  # torchvision's 11.7M minus the 7x7 stem and fc
+    ],
+)
+def test_parameter_count(key: str, low: int, high: int) -> None:
+    count = n_params(build_model(key, 1, 10, 28))
+    assert low <= count <= high, f"{key} has {count:,} parameters"
+
+
+@pytest.mark.parametrize("key", sorted(MODELS))
+def test_forward_shape_on_mnist_sized_input(key: str) -> None:
+    torch.manual_seed(0)
+    model = build_model(key, 1, 10, 28).eval()
+    with torch.no_grad():
+        logits = model(torch.randn(3, 1, 28, 28))
+    assert logits.shape == (3, 10)
+    assert torch.isfinite(logits).all()
+
+
+def test_lenet5_takes_32x32_and_three_channels() -> None:
+    model = build_model("LENET5", 3, 7, 32)
+    assert model(torch.zeros(2, 3, 32, 32)).shape == (2, 7)
+    assert MODELS["LENET5"].fit_problem(1, 16) == (
+        "lenet5 takes 28x28 or 32x32 images, the dataset has 16x16"
+    )
+    with pytest.raises(ValueError, match="28x28 or 32x32"):
+        build_model("LENET5", 1, 10, 16)
+
+
+def test_resnet18_keeps_spatial_resolution_in_the_stem() -> None:
+    model = build_model("RESNET18", 1, 10, 28)
+    stem = torch.nn.Sequential(model.conv1, model.bn1, model.relu, model.maxpool, model.layer1)
+    assert stem(torch.zeros(1, 1, 28, 28)).shape == (1, 64, 28, 28)
+
+
+def test_same_seed_same_initialisation() -> None:
+    torch.manual_seed(3)
+    a = build_model("MNIST8K", 1, 10, 28)
+    torch.manual_seed(3)
+    b = build_model("MNIST8K", 1, 10, 28)
+    pairs = zip(a.state_dict().values(), b.state_dict().values(), strict=True)
+    assert all(torch.equal(x, y) for x, y in pairs)
+
+
+def test_unknown_model_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="unknown model 'VGG'; known models: LENET5"):
+        build_model("VGG", 1, 10, 28)
+
+
+def test_registry_matches_kconfig_choice() -> None:
+    """Adding a model needs both the registry entry and the Kconfig choice member."""
+    kconf = load_kconfig()
+    choice = next(c for c in kconf.unique_choices if c.name == "MODEL_SELECT")
+    members = {sym.name.removeprefix("MODEL_SELECT_") for sym in choice.syms}
+    assert members == set(MODELS)
+
+
+def test_registry_and_settings_import_without_torch() -> None:
+    """The engine validates configs through these modules without paying for torch."""
+    code = (
+        "import sys, ksweep.models, ksweep.train, ksweep.train.settings, ksweep.train.catalog; "
+        "assert 'torch' not in sys.modules, 'torch was imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, check=True)

@@ -1,0 +1,301 @@
+"""settings_from_config: resolved configs in, typed settings or clear errors out."""
+
+from __future__ import annotations
+
+import gzip
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from ksweep.train.data import load_data
+from ksweep.train.runtime import configure_threads, resolve_device
+from ksweep.train.settings import SettingsError, settings_from_config, settings_warnings
+
+try:
+    from conftest_train import MNIST_DIR, REPO_ROOT, requires_mnist, resolved_values, write_config
+except ImportError:  # tests/ imported as a package
+    from tests.conftest_train import (
+        MNIST_DIR,
+        REPO_ROOT,
+        requires_mnist,
+        resolved_values,
+        write_config,
+    )
+
+
+# --- valid configs -> settings ---------------------------------------------------------------
+
+VALID = [
+    pytest.param(
+        {},
+        {
+            "model": "LENET5",
+            "dataset": "DIGITS",
+            "optimizer": "ADAMWPRUNE",
+            "learning_rate": 0.001,
+            "weight_decay": 0.01,
+            "beta1": 0.9,
+            "beta2": 0.999,
+            "amsgrad": False,
+            "pruning_method": "state",
+            "target_sparsity": 0.7,
+            "pruning_warmup": 100,
+            "pruning_ramp_end_epoch": 8,
+            "num_epochs": 10,
+            "batch_size": 128,
+            "seed": 0,
+            "device": "auto",
+            "fault": "none",
+            "fault_epoch": 0,
+            "data_subset": 0,
+        },
+        id="defaults",
+    ),
+    pytest.param(
+        {"OPTIMIZER_SELECT_SGD": "y", "MOMENTUM": "0.8", "WEIGHT_DECAY": "0.0005"},
+        {
+            "optimizer": "SGD",
+            "learning_rate": 0.01,
+            "momentum": 0.8,
+            "weight_decay": 0.0005,
+            "pruning_method": "none",
+            "target_sparsity": 0.0,
+        },
+        id="sgd",
+    ),
+    pytest.param(
+        {"OPTIMIZER_SELECT_ADAMW": "y", "PRUNING_METHOD": "movement", "TARGET_SPARSITY": "0.5"},
+        {"optimizer": "ADAMW", "weight_decay": 0.01, "momentum": 0.0, "target_sparsity": 0.5},
+        id="adamw-movement",
+    ),
+    pytest.param(
+        {
+            "ADAMWPRUNE_BETA1": "0.87",
+            "ADAMWPRUNE_BETA2": "0.99",
+            "ADAMWPRUNE_WEIGHT_DECAY": "0.05",
+            "ADAMWPRUNE_AMSGRAD": "y",
+        },
+        {"beta1": 0.87, "beta2": 0.99, "weight_decay": 0.05, "amsgrad": True},
+        id="adamwprune-hyperparameters",
+    ),
+    pytest.param(
+        {"MODEL_SELECT_MNIST8K": "y", "DATA_SUBSET": "64", "BATCH_SIZE": "64"},
+        {"model": "MNIST8K", "data_subset": 64, "batch_size": 64},
+        id="subset-equals-batch",
+    ),
+    pytest.param(
+        {"DEBUG_FAULT": "nan", "DEBUG_FAULT_EPOCH": "3"},
+        {"fault": "nan", "fault_epoch": 3},
+        id="fault",
+    ),
+]
+
+
+@pytest.mark.parametrize(("overrides", "expected"), VALID)
+def test_valid_config(tmp_path: Path, overrides: dict, expected: dict) -> None:
+    settings = settings_from_config(resolved_values(tmp_path, overrides))
+    for field, value in expected.items():
+        assert getattr(settings, field) == value, field
+
+
+def test_derived_sizes_match_the_loaded_data(tmp_path: Path) -> None:
+    settings = settings_from_config(resolved_values(tmp_path, {"BATCH_SIZE": "100"}))
+    assert (settings.train_size, settings.steps_per_epoch, settings.total_steps) == (1293, 13, 130)
+    data = load_data(settings, "cpu")
+    assert data.sizes() == (1293, 144, 360)
+    assert data.train_x.shape == (1293, 1, 28, 28)
+
+
+@requires_mnist
+def test_mnist_from_the_shared_directory(tmp_path: Path) -> None:
+    overrides = {"DATASET_SELECT_MNIST": "y", "DATA_DIR": str(MNIST_DIR)}
+    settings = settings_from_config(resolved_values(tmp_path, overrides), allow_download=False)
+    assert (settings.dataset, settings.train_size) == ("MNIST", 54000)
+
+
+def test_warnings_for_schedules_that_cannot_prune_as_named(tmp_path: Path) -> None:
+    default = settings_from_config(resolved_values(tmp_path, {}))
+    assert "there is no ramp" in settings_warnings(default)[0]
+    short = settings_from_config(resolved_values(tmp_path, {"NUM_EPOCHS": "1"}))
+    assert "no weight is ever pruned" in settings_warnings(short)[0]
+
+
+# --- bad configs -> SettingsError -------------------------------------------------------------
+
+BAD = [
+    pytest.param(
+        {"OPTIMIZER_SELECT_ADAM": "y", "PRUNING_METHOD": "state"},
+        'CONFIG_PRUNING_METHOD="state" needs CONFIG_OPTIMIZER_SELECT_ADAMWPRUNE=y',
+        id="state-without-adamwprune",
+    ),
+    pytest.param(
+        {"LEARNING_RATE": "20"},
+        "20 is outside CONFIG_LEARNING_RATE's allowed interval (0, 10]",
+        id="lr-too-high",
+    ),
+    pytest.param(
+        {"LEARNING_RATE": "0"},
+        "0 is outside CONFIG_LEARNING_RATE's allowed interval (0, 10]",
+        id="lr-zero",
+    ),
+    pytest.param({"LEARNING_RATE": "fast"}, "'fast' is not a number", id="lr-not-a-number"),
+    pytest.param(
+        {"TARGET_SPARSITY": "1.0"},
+        "CONFIG_TARGET_SPARSITY: 1.0 is outside CONFIG_TARGET_SPARSITY's allowed interval",
+        id="sparsity-out-of-bounds",
+    ),
+    pytest.param(
+        {"PRUNING_METHOD": "random"}, '"random" is not one of "none", "magnitude"', id="bad-enum"
+    ),
+    pytest.param(
+        {"BATCH_SIZE": "2000"},
+        "CONFIG_BATCH_SIZE must not exceed the 1293 training images of this run "
+        "(digits, CONFIG_DATA_SUBSET=0), found 2000",
+        id="batch-larger-than-train-set",
+    ),
+    pytest.param(
+        {"DATA_SUBSET": "100", "BATCH_SIZE": "128"},
+        "CONFIG_BATCH_SIZE must not exceed the 100 training images",
+        id="batch-larger-than-subset",
+    ),
+    pytest.param(
+        {"DATA_SUBSET": "1500"},
+        "CONFIG_DATA_SUBSET must not exceed the 1293 training images of digits",
+        id="subset-larger-than-train-set",
+    ),
+    pytest.param(
+        {"DEBUG_FAULT": "crash", "DEBUG_FAULT_EPOCH": "11"},
+        "CONFIG_DEBUG_FAULT_EPOCH must not exceed CONFIG_NUM_EPOCHS",
+        id="fault-after-last-epoch",
+    ),
+]
+
+
+@pytest.mark.parametrize(("overrides", "message"), BAD)
+def test_bad_config(tmp_path: Path, overrides: dict, message: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        settings_from_config(resolved_values(tmp_path, overrides))
+    assert message in str(caught.value)
+    assert str(caught.value).startswith("error: ")
+
+
+def test_mnist_with_an_empty_data_dir_offline(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    values = resolved_values(tmp_path, {"DATASET_SELECT_MNIST": "y", "DATA_DIR": str(empty)})
+    with pytest.raises(SettingsError) as caught:
+        settings_from_config(values, allow_download=False)
+    text = str(caught.value)
+    assert f"CONFIG_DATA_DIR={str(empty)!r}" in text
+    for name in ("train-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):
+        assert name in text
+    assert "downloading is disabled" in text and "fix:" in text
+
+
+def test_mnist_with_a_corrupt_file_is_a_settings_error(tmp_path: Path) -> None:
+    """Files present but unreadable: validation passes, loading reports it (no download)."""
+    data_dir = tmp_path / "mnist"
+    data_dir.mkdir()
+    for name in (
+        "train-images-idx3-ubyte",
+        "train-labels-idx1-ubyte",
+        "t10k-images-idx3-ubyte",
+        "t10k-labels-idx1-ubyte",
+    ):
+        with gzip.open(data_dir / f"{name}.gz", "wb") as handle:
+            handle.write(b"not an idx file")
+    values = resolved_values(tmp_path, {"DATASET_SELECT_MNIST": "y", "DATA_DIR": str(data_dir)})
+    settings = settings_from_config(values, allow_download=False)
+    with pytest.raises(SettingsError, match="must be a standard MNIST idx file"):
+        load_data(settings, "cpu")
+
+
+def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
+    overrides = {
+        "LEARNING_RATE": "-1",
+        "BATCH_SIZE": "5000",
+        "OPTIMIZER_SELECT_SGD": "y",
+        "PRUNING_METHOD": "state",
+    }
+    values = resolved_values(tmp_path, overrides)
+    with pytest.raises(SettingsError) as caught:
+        settings_from_config(values)
+    assert len(caught.value.problems) == 3, caught.value.problems
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda v: v.pop("NUM_EPOCHS"), "CONFIG_NUM_EPOCHS must be set"),
+        (lambda v: v.update(MODEL_SELECT_MNIST8K="y"), "exactly one of CONFIG_MODEL_SELECT_"),
+        (
+            lambda v: v.update(MODEL_SELECT_LENET5="n", MODEL_SELECT_VGG="y"),
+            "CONFIG_MODEL_SELECT_VGG=y names no known option",
+        ),
+        (lambda v: v.update(NUM_EPOCHS="ten"), "CONFIG_NUM_EPOCHS must be an integer"),
+        (lambda v: v.update(NUM_EPOCHS="0"), "CONFIG_NUM_EPOCHS must be at least 1"),
+        (lambda v: v.update(ADAMWPRUNE_AMSGRAD="m"), "CONFIG_ADAMWPRUNE_AMSGRAD must be y or n"),
+    ],
+)
+def test_malformed_files(tmp_path: Path, edit, message: str) -> None:
+    """Configs not written by kconfiglib (hand-edited, truncated) are caught too."""
+    values = resolved_values(tmp_path, {})
+    edit(values)
+    with pytest.raises(SettingsError, match=message):
+        settings_from_config(values)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="a GPU is visible")
+def test_cuda_requested_without_a_gpu() -> None:
+    with pytest.raises(SettingsError, match='CONFIG_DEVICE="cuda" needs a visible CUDA GPU'):
+        resolve_device("cuda")
+    assert resolve_device("auto") == "cpu"
+
+
+def test_bad_thread_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KSWEEP_THREADS", "many")
+    with pytest.raises(SettingsError, match="KSWEEP_THREADS must be a positive integer"):
+        configure_threads()
+
+
+# --- the CLI's exit status 2 ------------------------------------------------------------------
+
+
+def _run_cli(config: Path, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ksweep.train", "--config", str(config), "--out", str(out), *extra],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.slow
+def test_cli_exits_2_on_bad_value_without_traceback(tmp_path: Path) -> None:
+    config = write_config(tmp_path / "config", {"LEARNING_RATE": "20", "BATCH_SIZE": "4096"})
+    proc = _run_cli(config, tmp_path / "out")
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 2 and all(line.startswith("error: ") for line in lines), proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "out" / "training_metrics.json").exists()
+
+
+@pytest.mark.slow
+def test_cli_exits_2_on_missing_mnist_offline(tmp_path: Path) -> None:
+    config = write_config(
+        tmp_path / "config", {"DATASET_SELECT_MNIST": "y", "DATA_DIR": str(tmp_path / "nowhere")}
+    )
+    proc = _run_cli(config, tmp_path / "out", "--offline")
+    assert proc.returncode == 2, proc.stderr
+    assert "MNIST needs its four idx files" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.slow
+def test_cli_exits_2_on_unreadable_config(tmp_path: Path) -> None:
+    proc = _run_cli(tmp_path / "absent", tmp_path / "out")
+    assert proc.returncode == 2 and proc.stderr.startswith("error: --config must name")
