@@ -25,9 +25,27 @@ SWEEP ?=
 KSWEEP := $(PYTHON) -m ksweep
 
 GENERATE_FLAGS = $(if $(BASE),--base $(BASE)) $(if $(filter 1 y yes,$(FORCE)),--force)
-RUN_FLAGS = --output-dir $(OUTPUT_DIR) $(if $(DEVICE),--device $(DEVICE))
+JOBS ?= $(PARALLEL)
+PARALLEL ?=
+GPUS ?=
+TRIALS_PER_GPU ?=
+TRIAL_TIMEOUT ?=
+RETRIES ?=
+FAIL_FAST ?=
+LAUNCHER ?=
+BACKEND ?=
+LAUNCH_FLAGS = $(if $(DEVICE),--device $(DEVICE)) $(if $(JOBS),--jobs $(JOBS)) \
+	$(if $(GPUS),--gpus $(GPUS)) $(if $(TRIALS_PER_GPU),--trials-per-gpu $(TRIALS_PER_GPU)) \
+	$(if $(TRIAL_TIMEOUT),--timeout $(TRIAL_TIMEOUT)) $(if $(RETRIES),--retries $(RETRIES)) \
+	$(if $(filter 1 y yes,$(FAIL_FAST)),--fail-fast) $(if $(LAUNCHER),--launcher $(LAUNCHER)) \
+	$(if $(BACKEND),--backend $(BACKEND))
+RUN_FLAGS = --output-dir $(OUTPUT_DIR) $(LAUNCH_FLAGS)
+# SWEEP names a results folder; without it, status and resume take the newest one.
+NEWEST_SWEEP = $(lastword $(sort $(wildcard $(OUTPUT_DIR)/sweep_*)))
+SWEEP_OR_NEWEST = $(or $(SWEEP),$(NEWEST_SWEEP))
 
 .PHONY: help setup sweep sweep-generate sweep-run sweep-clean sweep-analyze menuconfig \
+	sweep-parallel sweep-resume sweep-rerun-failed sweep-status sweep-estimate \
 	savedefconfig olddefconfig test lint format bench clean
 
 help: ## list targets, variables and defconfigs
@@ -42,6 +60,14 @@ help: ## list targets, variables and defconfigs
 	@echo "  FORCE=1             allow sweeps of more than 1,000 configurations"
 	@echo "  CONFIG_DIR=DIR      generated configs (default: $(CONFIG_DIR))"
 	@echo "  OUTPUT_DIR=DIR      results root (default: $(OUTPUT_DIR))"
+	@echo "  JOBS=N (PARALLEL=N) trials at once (default: half the cores on CPU, 1 per GPU)"
+	@echo "  GPUS=0,1            GPUs to spread trials over (default: all visible)"
+	@echo "  TRIALS_PER_GPU=N    trials sharing one GPU (small models leave a GPU idle)"
+	@echo "  TRIAL_TIMEOUT=S     stop a trial after S seconds (recorded as timeout)"
+	@echo "  RETRIES=N           re-run a failed trial up to N times"
+	@echo "  FAIL_FAST=1         stop the sweep at the first failed trial"
+	@echo "  LAUNCHER=ray        run trials as Ray tasks (RAY_ADDRESS picks a cluster)"
+	@echo "  BACKEND=fork|exec   fork trials from a server with torch imported, or exec fresh ones"
 	@echo "  DEFCONFIG=NAME      target of savedefconfig"
 	@echo "  SWEEP=DIR           a results folder, for sweep-analyze"
 	@echo "  PYTHON=python3      use an existing interpreter instead of building $(VENV)"
@@ -54,7 +80,7 @@ setup: $(SETUP) ## create the virtual environment and install ksweep with its de
 $(VENV)/.ksweep-installed: pyproject.toml
 	python3 -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(VENV)/bin/python -m pip install --quiet -e '.[dev]'
+	$(VENV)/bin/python -m pip install --quiet -e '.[dev,ray]'
 	touch $@
 
 sweep: $(SETUP) ## generate and run the sweep of RANGE_CONFIG (default: the quickstart)
@@ -65,6 +91,23 @@ sweep-generate: $(SETUP) ## expand RANGE_CONFIG into sweep_configs/ (validates; 
 
 sweep-run: $(SETUP) ## run every config in sweep_configs/ into test_matrix_results/sweep_*/
 	$(KSWEEP) run --config-dir $(CONFIG_DIR) $(RUN_FLAGS)
+
+sweep-parallel: $(SETUP) ## generate and run RANGE_CONFIG with PARALLEL=N trials at once
+	$(KSWEEP) sweep $(RANGE_CONFIG) --out $(CONFIG_DIR) $(GENERATE_FLAGS) $(RUN_FLAGS)
+
+sweep-resume: $(SETUP) ## finish SWEEP=DIR (default: newest): run what did not finish
+	@test -n "$(SWEEP_OR_NEWEST)" || { echo "error: no sweep to resume under $(OUTPUT_DIR)/; name one: make sweep-resume SWEEP=DIR" >&2; exit 2; }
+	$(KSWEEP) run --resume $(SWEEP_OR_NEWEST) $(LAUNCH_FLAGS)
+
+sweep-rerun-failed: $(SETUP) ## run SWEEP=DIR's failed and unfinished trials again
+	@test -n "$(SWEEP_OR_NEWEST)" || { echo "error: no sweep under $(OUTPUT_DIR)/; name one: make sweep-rerun-failed SWEEP=DIR" >&2; exit 2; }
+	$(KSWEEP) run --resume $(SWEEP_OR_NEWEST) --rerun-failed $(LAUNCH_FLAGS)
+
+sweep-status: $(SETUP) ## progress of SWEEP=DIR (default: newest), running or finished
+	$(KSWEEP) status $(SWEEP) --output-dir $(OUTPUT_DIR)
+
+sweep-estimate: $(SETUP) ## count RANGE_CONFIG's configurations and estimate their time
+	$(KSWEEP) estimate $(RANGE_CONFIG) --output-dir $(OUTPUT_DIR) $(GENERATE_FLAGS) $(if $(JOBS),--jobs $(JOBS))
 
 sweep-clean: $(SETUP) ## remove sweep_configs/
 	$(KSWEEP) clean --out $(CONFIG_DIR)
@@ -78,7 +121,7 @@ menuconfig: $(SETUP) ## edit .config in kconfiglib's menuconfig
 defconfig-%: $(SETUP) ## load defconfigs/NAME into .config
 	$(KSWEEP) defconfig $*
 
-savedefconfig: $(SETUP) ## write .config's minimal form to defconfigs/$$DEFCONFIG
+savedefconfig: $(SETUP) ## write .config's minimal form to defconfigs/NAME (DEFCONFIG=NAME)
 	@test -n "$(DEFCONFIG)" || { echo "error: name the target: make savedefconfig DEFCONFIG=NAME" >&2; exit 2; }
 	$(KSWEEP) savedefconfig $(DEFCONFIG)
 

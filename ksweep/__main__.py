@@ -2,4 +2,5 @@
 
 from ksweep.cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":  # guarded: forked trial processes re-import the main module
+    raise SystemExit(main())

@@ -16,22 +16,23 @@ import time
 from pathlib import Path
 
 from ksweep.kconfig import KconfigTree
-from ksweep.launch.runner import run_sweep
+from ksweep.launch.runner import LaunchOptions, run_sweep
 from ksweep.materialize import materialize
 from ksweep.plan import build_plan
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def bench_sweep(range_config: Path, device: str | None) -> dict[str, float]:
+def bench_sweep(
+    range_config: Path, device: str | None, backend: str | None = None, jobs: int | None = None
+) -> dict[str, float]:
     """Run one sweep quietly in a scratch folder and time it."""
     with tempfile.TemporaryDirectory(prefix="ksweep-bench-") as scratch:
         started = time.monotonic()
         plan = build_plan(range_config, KconfigTree(ROOT / "Kconfig"))
         materialize(plan, Path(scratch) / "configs")
-        result = run_sweep(
-            Path(scratch) / "configs", Path(scratch) / "results", device, verbose=False
-        )
+        options = LaunchOptions(device=device, verbose=False, backend=backend, jobs=jobs)
+        result = run_sweep(Path(scratch) / "configs", Path(scratch) / "results", options)
         wall = time.monotonic() - started
     records = result.records
     training = [r["training_time"] or 0.0 for r in records]
@@ -51,19 +52,34 @@ def bench_sweep(range_config: Path, device: str | None) -> dict[str, float]:
     }
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--range-config", default=str(ROOT / "defconfigs" / "quickstart-range"))
-    parser.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"])
-    args = parser.parse_args(argv)
-    figures = bench_sweep(Path(args.range_config), args.device)
-    print(f"sweep: {args.range_config} on {args.device}")
+def print_figures(title: str, figures: dict[str, float]) -> None:
+    print(title)
     print(f"  trials                     {figures['trials']:.0f} ({figures['failed']:.0f} failed)")
     print(f"  sweep wall time            {figures['sweep_wall_s']:.1f} s")
     print(f"  training loops, summed     {figures['training_s']:.1f} s")
     print(f"  overhead per trial         {figures['overhead_per_trial_s']:.2f} s")
     print(f"    data + model setup       {figures['setup_per_trial_s']:.2f} s")
     print(f"    process, imports, ksweep {figures['process_per_trial_s']:.2f} s")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--range-config", default=str(ROOT / "defconfigs" / "quickstart-range"))
+    parser.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"])
+    parser.add_argument("--jobs", type=int, default=1)
+    args = parser.parse_args(argv)
+    results = {}
+    for backend in ("exec", "fork"):
+        figures = bench_sweep(Path(args.range_config), args.device, backend, args.jobs)
+        results[backend] = figures
+        print_figures(
+            f"{args.range_config} on {args.device}, JOBS={args.jobs}, backend={backend}", figures
+        )
+    ratio = results["exec"]["overhead_per_trial_s"] / max(
+        1e-9, results["fork"]["overhead_per_trial_s"]
+    )
+    speedup = results["exec"]["sweep_wall_s"] / results["fork"]["sweep_wall_s"]
+    print(f"fork backend: {ratio:.1f}x less overhead per trial, sweep {speedup:.2f}x faster")
     return 0
 
 

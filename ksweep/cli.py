@@ -47,12 +47,58 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    from ksweep.launch.runner import run_sweep
+def launch_options(args: argparse.Namespace):
+    """The run flags as :class:`~ksweep.launch.runner.LaunchOptions`."""
+    from ksweep.launch.runner import LaunchOptions
 
-    device = args.device or None
-    result = run_sweep(args.config_dir, args.output_dir, device, verbose=not args.quiet)
+    gpus = tuple(g.strip() for g in args.gpus.split(",") if g.strip()) if args.gpus else None
+    return LaunchOptions(
+        device=args.device or None,
+        jobs=args.jobs,
+        gpus=gpus,
+        trials_per_gpu=args.trials_per_gpu,
+        timeout=args.timeout,
+        retries=args.retries,
+        fail_fast=args.fail_fast,
+        backend=args.backend,
+        launcher=args.launcher,
+        verbose=not args.quiet,
+    )
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from ksweep.launch.runner import resume_sweep, run_sweep
+
+    options = launch_options(args)
+    if getattr(args, "resume", None):
+        config_dir = args.config_dir if args.config_dir_given else None
+        result = resume_sweep(args.resume, options, args.rerun_failed, config_dir)
+    else:
+        result = run_sweep(args.config_dir, args.output_dir, options)
     return result.exit_code
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from ksweep.launch.status import latest_sweep, status_text
+
+    sweep = Path(args.sweep) if args.sweep else latest_sweep(Path(args.output_dir))
+    if sweep is None:
+        print(
+            f"error: no sweep under {args.output_dir}/; start one with `make sweep`",
+            file=sys.stderr,
+        )
+        return 2
+    print(status_text(sweep), end="")
+    return 0
+
+
+def cmd_estimate(args: argparse.Namespace) -> int:
+    from ksweep.launch.estimate import estimate_text
+    from ksweep.plan import build_plan
+
+    plan = build_plan(args.range_config, _tree(args), args.base, args.force)
+    print(estimate_text(plan, Path(args.output_dir), args.jobs), end="")
+    return 0
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
@@ -193,15 +239,62 @@ def build_parser() -> argparse.ArgumentParser:
             help="override CONFIG_DEVICE for every trial",
         )
         sub.add_argument("--quiet", action="store_true", help="do not echo trial output")
+        sub.add_argument("--jobs", type=int, default=None, help="trials at once (JOBS)")
+        sub.add_argument("--gpus", default=None, help="GPU ids to use, e.g. 0,1 (GPUS)")
+        sub.add_argument("--trials-per-gpu", type=int, default=None, help="TRIALS_PER_GPU")
+        sub.add_argument(
+            "--timeout",
+            type=float,
+            default=None,
+            help="seconds before a trial is stopped (TRIAL_TIMEOUT)",
+        )
+        sub.add_argument("--retries", type=int, default=0, help="re-runs of a failed trial")
+        sub.add_argument("--fail-fast", action="store_true", help="stop at the first failure")
+        sub.add_argument(
+            "--backend",
+            choices=["fork", "exec"],
+            default=None,
+            help="fork trials from a server with torch loaded, or exec fresh ones",
+        )
+        sub.add_argument(
+            "--launcher",
+            choices=["local", "ray"],
+            default="local",
+            help="run trials here, or as Ray tasks (RAY_ADDRESS)",
+        )
 
     generate = commands.add_parser("generate", help="expand a range config into sweep_configs/")
     generation_options(generate)
     generate.set_defaults(func=cmd_generate)
 
     run = commands.add_parser("run", help="run every config of a config folder")
-    run.add_argument("--config-dir", default=DEFAULT_CONFIG_DIR)
+    run.add_argument("--config-dir", default=None)
+    run.add_argument(
+        "--resume",
+        metavar="SWEEP_DIR",
+        default=None,
+        help="finish an interrupted sweep: run only what has no result",
+    )
+    run.add_argument(
+        "--rerun-failed",
+        action="store_true",
+        help="with --resume: also run again the trials that failed",
+    )
     run_options(run)
     run.set_defaults(func=cmd_run)
+
+    status = commands.add_parser("status", help="progress of a running or finished sweep")
+    status.add_argument("sweep", nargs="?", default=None, help="default: the newest sweep")
+    status.add_argument("--output-dir", default=DEFAULT_OUTPUT_DIR)
+    status.set_defaults(func=cmd_status)
+
+    estimate = commands.add_parser("estimate", help="count and time a sweep before running it")
+    generation_options(estimate)
+    estimate.add_argument(
+        "--output-dir", default=DEFAULT_OUTPUT_DIR, help="where earlier sweeps are, for timings"
+    )
+    estimate.add_argument("--jobs", type=int, default=None)
+    estimate.set_defaults(func=cmd_estimate)
 
     sweep = commands.add_parser("sweep", help="generate, then run")
     generation_options(sweep)
@@ -236,6 +329,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "run":
+        args.config_dir_given = args.config_dir is not None
+        args.config_dir = args.config_dir or DEFAULT_CONFIG_DIR
     if (
         args.command not in ("list-defconfigs", "clean", "run", "analyze")
         and not Path(args.kconfig).is_file()

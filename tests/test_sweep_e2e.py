@@ -77,7 +77,12 @@ def test_make_sweep_records_a_crash_and_a_divergence_and_goes_on(tmp_path):
     assert "2 of 3 configurations failed" in analysis
     manifest = json.loads((sweep / "manifest.json").read_text())
     assert manifest["state"] == "finished"
-    assert manifest["counts"] == {"configurations": 3, "completed": 1, "failed": 2}
+    assert manifest["counts"] == {
+        "configurations": 3,
+        "completed": 1,
+        "failed": 2,
+        "not_run": 0,
+    }
     assert "CONFIG_DEBUG_FAULT" in manifest["range_config_text"]
 
     df = pd.DataFrame(records)
@@ -153,17 +158,13 @@ def test_the_guides_runner_script_never_imports_torch_in_the_parent(tmp_path):
     assert records[0]["status"] == "completed" and records[0]["test_name"] == "config_001"
 
 
-def _processes_mentioning(text: str) -> list[int]:
-    found = []
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            if text in (proc / "cmdline").read_bytes().decode(errors="replace"):
-                found.append(int(proc.name))
-        except OSError:
-            continue
-    return found
+def _alive(pid: int) -> bool:
+    """True while ``pid`` exists and is not a zombie."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def test_ctrl_c_keeps_what_finished_and_stops_the_running_trial(tmp_path):
@@ -218,6 +219,12 @@ def test_ctrl_c_keeps_what_finished_and_stops_the_running_trial(tmp_path):
     records = json.loads((sweep / "sweep_summary.json").read_text())
     assert [r["config_file"] for r in records] == ["config_001", "config_002"]
     assert all(r["status"] == "completed" for r in records)
-    assert json.loads((sweep / "manifest.json").read_text())["state"] == "interrupted"
+    manifest = json.loads((sweep / "manifest.json").read_text())
+    assert manifest["state"] == "interrupted"
+    assert manifest["counts"]["not_run"] == 2
     assert not list(sweep.glob("config_004_*")), "nothing runs after an interrupt"
-    assert _processes_mentioning(str(hanging)) == [], "the hanging trial outlived the sweep"
+    assert "make sweep-resume SWEEP=" in output
+    retired = list((sweep / "attempts").glob("config_003_*.interrupted1"))
+    assert len(retired) == 1, "the interrupted trial's folder and log are kept"
+    trial_pid = json.loads((retired[0] / "status.json").read_text())["trial_pid"]
+    assert not _alive(trial_pid), "the hanging trial outlived the sweep"

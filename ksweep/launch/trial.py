@@ -1,38 +1,36 @@
-"""Running one trial: one training subprocess, its output tee'd to ``output.log``.
+"""Running one trial to its end and judging the result.
 
-The child is a fresh Python process running ``python -m ksweep.train`` on the
-trial's own ``config.txt``; parent and child talk through files only. A
-crash, a non-zero exit or a missing or non-finite result is not an exception
-here but a recorded outcome with its reason and the end of the log, so a
-sweep always goes on to the next trial.
+The trial writes its output straight into ``output.log``; when asked, the
+launcher echoes new lines from it as they appear. A crash, a non-zero exit,
+a timeout or a missing or non-finite result is not an exception here but a
+recorded outcome with its reason and the end of the log, so a sweep always
+goes on to the next trial.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import os
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ksweep.launch.process import Starter
+
 LOG_FILE = "output.log"
 CONFIG_FILE = "config.txt"
 METRICS_FILE = "training_metrics.json"
 LOG_TAIL_LINES = 20
-
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+POLL_SECONDS = 0.1
 
 
 @dataclass
 class TrialOutcome:
     """What happened to one trial, before it becomes a summary record."""
 
-    status: str  # completed | failed
+    status: str  # completed | failed | timeout | stopped (ended by the sweep; does not count)
     exit_code: int | None
     wall_time: float
     metrics: dict = field(default_factory=dict)
@@ -40,68 +38,78 @@ class TrialOutcome:
     log_tail: str | None = None
 
 
-def child_command(trial_dir: Path) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "ksweep.train",
-        "--config",
-        str(trial_dir / CONFIG_FILE),
-        "--out",
-        str(trial_dir),
-    ]
+class LogFollower:
+    """Hands complete new lines of a growing log file to ``echo``."""
+
+    def __init__(self, path: Path, echo: Callable[[str], None] | None):
+        self.path, self.echo, self.offset, self.pending = path, echo, 0, b""
+
+    def pump(self, final: bool = False) -> None:
+        if self.echo is None:
+            return
+        try:
+            with open(self.path, "rb") as handle:
+                handle.seek(self.offset)
+                chunk = handle.read()
+        except OSError:
+            return
+        self.offset += len(chunk)
+        lines = (self.pending + chunk).split(b"\n")
+        self.pending = lines.pop()
+        if final and self.pending:
+            lines.append(self.pending)
+            self.pending = b""
+        for line in lines:
+            self.echo(line.decode("utf-8", errors="replace"))
 
 
-def child_environment() -> dict[str, str]:
-    """The parent's environment, with ksweep importable and output unbuffered."""
-    env = dict(os.environ)
-    paths = [str(PROJECT_ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
-    env["PYTHONPATH"] = os.pathsep.join(paths)
-    env["PYTHONUNBUFFERED"] = "1"
-    return env
+def run_trial(
+    trial_dir: Path,
+    starter: Starter,
+    env: dict[str, str] | None = None,
+    timeout: float | None = None,
+    echo: Callable[[str], None] | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+    on_start: Callable[[int], None] | None = None,
+) -> TrialOutcome:
+    """Run the trainer on ``trial_dir/config.txt``, enforce ``timeout``, judge the result.
 
-
-def run_trial(trial_dir: Path, echo: Callable[[str], None] | None = None) -> TrialOutcome:
-    """Run the trainer on ``trial_dir/config.txt`` and judge the result."""
+    ``should_stop`` lets the scheduler end a running trial (fail-fast); a
+    KeyboardInterrupt stops the trial before it propagates.
+    """
     started = time.monotonic()
-    log_path = trial_dir / LOG_FILE
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            child_command(trial_dir),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=child_environment(),
-            start_new_session=True,
-        )
-        try:
-            assert process.stdout is not None
-            for raw in iter(process.stdout.readline, b""):
-                log.write(raw)
-                log.flush()
-                if echo is not None:
-                    echo(raw.decode("utf-8", errors="replace").rstrip("\n"))
-            exit_code = process.wait()
-        except BaseException:
-            _stop(process)
-            raise
+    follower = LogFollower(trial_dir / LOG_FILE, echo)
+    process = starter.start(trial_dir, CONFIG_FILE, LOG_FILE, env or {})
+    if on_start is not None:
+        on_start(process.pid)
+    ended_by = None
+    try:
+        while (exit_code := process.poll()) is None:
+            follower.pump()
+            if timeout is not None and time.monotonic() - started > timeout:
+                ended_by = "timeout"
+            elif should_stop():
+                ended_by = "stopped"
+            if ended_by:
+                exit_code = process.stop()
+                break
+            time.sleep(POLL_SECONDS)
+    except BaseException:
+        process.stop(grace=2.0)
+        raise
+    follower.pump(final=True)
     wall_time = time.monotonic() - started
-    return judge(trial_dir, exit_code, wall_time)
-
-
-def _stop(process: subprocess.Popen) -> None:
-    """Terminate the child's whole process group, then kill it if it lingers."""
-    for sig, grace in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
-        if process.poll() is not None:
-            return
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            process.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            continue
+    if ended_by == "stopped":
+        return TrialOutcome("stopped", exit_code, wall_time, error="stopped with the sweep")
+    if ended_by == "timeout":
+        return TrialOutcome(
+            "timeout",
+            exit_code,
+            wall_time,
+            error=f"exceeded the trial timeout of {timeout:g}s and was stopped",
+            log_tail=log_tail(trial_dir / LOG_FILE),
+        )
+    return judge(trial_dir, exit_code if exit_code is not None else -1, wall_time)
 
 
 def log_tail(log_path: Path, lines: int = LOG_TAIL_LINES) -> str:
@@ -126,7 +134,7 @@ def failure_reason(exit_code: int, tail: str) -> str:
             return f"exit status {exit_code}: {line[len('error:') :].strip()}"
     for line in reversed(lines):
         head = line.split(":", 1)[0]
-        if head.endswith(("Error", "Exception", "Interrupt")) or head == "Exception":
+        if head.endswith(("Error", "Exception", "Interrupt")):
             return f"exit status {exit_code}: {line}"
     return f"exit status {exit_code}"
 

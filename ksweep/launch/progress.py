@@ -1,0 +1,79 @@
+"""The live view of a sweep: done, running, failed, remaining, ETA, best so far.
+
+The same arithmetic serves the running sweep's event lines and
+``make sweep-status`` reading a sweep folder from another terminal.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+def format_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "?"
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m"
+    if minutes:
+        return f"{minutes}m{secs:02d}s"
+    return f"{secs}s"
+
+
+@dataclass(frozen=True)
+class ProgressView:
+    """Counts and estimates at one moment."""
+
+    total: int
+    done: int
+    failed: int
+    running: int
+    eta_seconds: float | None
+    best_name: str | None
+    best_value: float | None
+
+    @property
+    def remaining(self) -> int:
+        return self.total - self.done - self.failed - self.running
+
+    def line(self) -> str:
+        best = (
+            f"best {self.best_value:.2f}% {self.best_name}"
+            if self.best_name is not None
+            else "best -"
+        )
+        return (
+            f"done {self.done}/{self.total} | running {self.running} | failed {self.failed}"
+            f" | left {self.remaining} | ETA {format_duration(self.eta_seconds)} | {best}"
+        )
+
+
+def view(total: int, records: Sequence[dict], running: int, concurrency: int) -> ProgressView:
+    """Progress from finished records; the ETA assumes unfinished trials take the mean time."""
+    finished = [r for r in records]
+    done = sum(1 for r in finished if r.get("status") == "completed")
+    failed = len(finished) - done
+    times = [r["wall_time"] for r in finished if isinstance(r.get("wall_time"), int | float)]
+    unfinished = total - len(finished)
+    eta = None
+    if times:
+        eta = statistics.mean(times) * unfinished / max(1, min(concurrency, max(unfinished, 1)))
+    completed = [
+        r
+        for r in finished
+        if r.get("status") == "completed" and isinstance(r.get("test_acc"), int | float)
+    ]
+    best = max(completed, key=lambda r: r["test_acc"], default=None)
+    return ProgressView(
+        total,
+        done,
+        failed,
+        running,
+        eta,
+        best["config_file"] if best else None,
+        best["test_acc"] if best else None,
+    )

@@ -1,0 +1,81 @@
+"""``make sweep-status``: a sweep's progress, read from its folder by anyone, any time.
+
+Everything comes from files the sweep writes atomically (manifest, summary,
+each trial's status.json), so this works from another terminal while the
+sweep runs, after it finished, or after it was killed.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ksweep.launch.progress import format_duration, view
+from ksweep.launch.state import SNAPSHOT_DIR, read_status
+from ksweep.launch.trials import load_trials
+from ksweep.store import read_json
+
+
+def latest_sweep(output_root: Path) -> Path | None:
+    sweeps = sorted(p for p in output_root.glob("sweep_*") if p.is_dir())
+    return sweeps[-1] if sweeps else None
+
+
+def _alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def status_text(sweep_dir: Path) -> str:
+    manifest = _read(sweep_dir / "manifest.json") or {}
+    records = _read(sweep_dir / "sweep_summary.json") or []
+    trials, _ = (
+        load_trials(sweep_dir / SNAPSHOT_DIR) if (sweep_dir / SNAPSHOT_DIR).is_dir() else ([], None)
+    )
+    finished = {r["config_file"] for r in records}
+    running = []
+    for trial in trials:
+        if trial.config_name in finished:
+            continue
+        status = read_status(sweep_dir / trial.test_name)
+        if status.get("state") in ("starting", "running") and _alive(status.get("pid")):
+            running.append((trial.config_name, status))
+    state = manifest.get("state", "unknown")
+    runner_alive = _alive(manifest.get("runner_pid"))
+    if state == "running" and not runner_alive:
+        state = "stopped without finishing (the runner is gone); resume it"
+    concurrency = max(1, len(running))
+    progress = view(len(trials), records, len(running), concurrency)
+    lines = [
+        f"Sweep: {sweep_dir}",
+        f"State: {state}",
+        f"Started: {manifest.get('started')}  Finished: {manifest.get('finished') or '-'}",
+        progress.line(),
+    ]
+    for name, status in running:
+        lines.append(
+            f"  running {name} on {status.get('slot')} since {status.get('started')} "
+            f"(attempt {status.get('attempt')})"
+        )
+    failed = [r for r in records if r.get("status") != "completed"]
+    for record in failed:
+        lines.append(f"  {record['status']} {record['config_file']}: {record.get('error')}")
+    if progress.remaining and not runner_alive:
+        lines.append(f"{progress.remaining} not run; resume: make sweep-resume SWEEP={sweep_dir}")
+    if manifest.get("wall_time") is not None:
+        lines.append(f"Wall time: {format_duration(manifest['wall_time'])}")
+    return "\n".join(lines) + "\n"
+
+
+def _read(path: Path):
+    try:
+        return read_json(path)
+    except (OSError, ValueError):
+        return None
