@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 
 from ksweep import __version__
+from ksweep.locks import folder_lock
 from ksweep.plan import Plan, PlannedConfig
 from ksweep.store import write_json_atomic, write_text_atomic
 
@@ -116,16 +117,17 @@ def materialize(plan: Plan, out_dir: str | Path) -> Path:
             )
         write_text_atomic(staging / SUMMARY_FILE, combinations_summary(plan))
         write_json_atomic(staging / PLAN_FILE, plan_record(plan))
-        if out_dir.exists():
-            for item in out_dir.iterdir():
-                if not _GENERATED.match(item.name):
-                    os.replace(item, staging / item.name)
-            retired = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
-            os.replace(out_dir, retired)
-            os.replace(staging, out_dir)
-            shutil.rmtree(retired, ignore_errors=True)
-        else:
-            os.replace(staging, out_dir)
+        with folder_lock(out_dir):
+            if out_dir.exists():
+                for item in out_dir.iterdir():
+                    if not _GENERATED.match(item.name):
+                        os.replace(item, staging / item.name)
+                retired = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
+                os.replace(out_dir, retired)
+                os.replace(staging, out_dir)
+                shutil.rmtree(retired, ignore_errors=True)
+            else:
+                os.replace(staging, out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

@@ -32,6 +32,7 @@ from ksweep.launch.state import (
 )
 from ksweep.launch.trial import run_trial
 from ksweep.launch.trials import TrialSpec, load_trials
+from ksweep.locks import folder_lock
 from ksweep.manifest import finish_manifest, start_manifest
 from ksweep.store import write_json_atomic, write_text_atomic
 
@@ -137,14 +138,15 @@ def run_sweep(
             f"{config_dir} does not exist; generate it first with "
             "`make sweep-generate RANGE_CONFIG=<range file>`"
         )
-    trials, plan = load_trials(config_dir)
-    if not trials:
-        raise SweepError(
-            f"{config_dir} holds no config_* files; generate them with "
-            "`make sweep-generate RANGE_CONFIG=<range file>`"
-        )
-    sweep_dir = new_sweep_dir(output_root)
-    hashes = snapshot_configs(config_dir, sweep_dir)
+    with folder_lock(config_dir):
+        trials, plan = load_trials(config_dir)
+        if not trials:
+            raise SweepError(
+                f"{config_dir} holds no config_* files; generate them with "
+                "`make sweep-generate RANGE_CONFIG=<range file>`"
+            )
+        sweep_dir = new_sweep_dir(output_root)
+        hashes = snapshot_configs(config_dir, sweep_dir)
     manifest = start_manifest(config_dir, plan, options.device)
     manifest["config_sha256"] = hashes
     manifest["launch"] = _launch_record(options)
