@@ -54,17 +54,16 @@ class ProgressView:
 
 def view(total: int, records: Sequence[dict], running: int, concurrency: int) -> ProgressView:
     """Progress from finished records; the ETA assumes unfinished trials take the mean time."""
-    finished = [r for r in records]
-    done = sum(1 for r in finished if r.get("status") == "completed")
-    failed = len(finished) - done
-    times = [r["wall_time"] for r in finished if isinstance(r.get("wall_time"), int | float)]
-    unfinished = total - len(finished)
+    done = sum(1 for r in records if r.get("status") == "completed")
+    failed = len(records) - done
+    times = [r["wall_time"] for r in records if isinstance(r.get("wall_time"), int | float)]
+    unfinished = total - len(records)
     eta = None
     if times:
         eta = statistics.mean(times) * unfinished / max(1, min(concurrency, max(unfinished, 1)))
     completed = [
         r
-        for r in finished
+        for r in records
         if r.get("status") == "completed" and isinstance(r.get("test_acc"), int | float)
     ]
     best = max(completed, key=lambda r: r["test_acc"], default=None)
