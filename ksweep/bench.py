@@ -62,24 +62,61 @@ def print_figures(title: str, figures: dict[str, float]) -> None:
     print(f"    process, imports, ksweep {figures['process_per_trial_s']:.2f} s")
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--range-config", default=str(ROOT / "defconfigs" / "quickstart-range"))
-    parser.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"])
-    parser.add_argument("--jobs", type=int, default=1)
-    args = parser.parse_args(argv)
+def bench_overhead(range_config: Path, device: str, jobs: int) -> None:
+    """Per-trial overhead of a fresh interpreter per trial against forking from a warm server."""
     results = {}
     for backend in ("exec", "fork"):
-        figures = bench_sweep(Path(args.range_config), args.device, backend, args.jobs)
+        figures = bench_sweep(range_config, device, backend, jobs)
         results[backend] = figures
-        print_figures(
-            f"{args.range_config} on {args.device}, JOBS={args.jobs}, backend={backend}", figures
-        )
+        print_figures(f"{range_config.name} on {device}, JOBS={jobs}, backend={backend}", figures)
     ratio = results["exec"]["overhead_per_trial_s"] / max(
         1e-9, results["fork"]["overhead_per_trial_s"]
     )
     speedup = results["exec"]["sweep_wall_s"] / results["fork"]["sweep_wall_s"]
-    print(f"fork backend: {ratio:.1f}x less overhead per trial, sweep {speedup:.2f}x faster")
+    print(f"fork backend: {ratio:.1f}x less overhead per trial, sweep {speedup:.2f}x faster\n")
+
+
+def bench_throughput(range_config: Path, device: str, jobs_list: list[int]) -> None:
+    """Trials per minute of one sweep at each JOBS value, all in this one run."""
+    rates = {}
+    for jobs in jobs_list:
+        figures = bench_sweep(range_config, device, None, jobs)
+        rates[jobs] = figures["trials"] / figures["sweep_wall_s"] * 60
+        print(
+            f"{range_config.name} on {device}, JOBS={jobs}: {figures['trials']:.0f} trials "
+            f"({figures['failed']:.0f} failed) in {figures['sweep_wall_s']:.1f} s = "
+            f"{rates[jobs]:.1f} trials/min"
+        )
+    base = rates[jobs_list[0]]
+    for jobs in jobs_list[1:]:
+        print(f"  JOBS={jobs} vs JOBS={jobs_list[0]}: {rates[jobs] / base:.2f}x throughput")
+    print()
+
+
+def gpu_visible() -> bool:
+    from ksweep.launch.slots import visible_gpus
+
+    return bool(visible_gpus())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("what", nargs="?", default="all", choices=["all", "overhead", "throughput"])
+    parser.add_argument("--range-config", default=None)
+    parser.add_argument("--device", default=None, choices=["cpu", "cuda"])
+    parser.add_argument("--jobs", default=None, help="JOBS values, e.g. 1,8")
+    args = parser.parse_args(argv)
+    quickstart = ROOT / "defconfigs" / "quickstart-range"
+    if args.what in ("all", "overhead"):
+        config = Path(args.range_config) if args.range_config else quickstart
+        bench_overhead(config, args.device or "cpu", int((args.jobs or "1").split(",")[0]))
+    if args.what in ("all", "throughput"):
+        jobs = [int(j) for j in (args.jobs or "1,2").split(",")]
+        config = Path(args.range_config) if args.range_config else quickstart
+        bench_throughput(config, args.device or "cpu", jobs)
+        if args.what == "all" and gpu_visible():
+            gpu_config = ROOT / "defconfigs" / "mnist8k-throughput-range"
+            bench_throughput(gpu_config, "cuda", [1, 8])
     return 0
 
 
