@@ -21,6 +21,7 @@ here, collecting every problem.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -76,8 +77,8 @@ class RangeSpec:
         return count
 
 
-def strip_comment(text: str) -> str:
-    """``text`` up to the first ``#`` that is not inside double quotes."""
+def _unquoted(text: str) -> Iterator[tuple[int, str]]:
+    """(index, char) of every character outside double quotes (``\\"`` inside stays quoted)."""
     in_quotes = False
     escaped = False
     for index, char in enumerate(text):
@@ -87,31 +88,23 @@ def strip_comment(text: str) -> str:
             escaped = True
         elif char == '"':
             in_quotes = not in_quotes
-        elif char == "#" and not in_quotes:
+        elif not in_quotes:
+            yield index, char
+
+
+def strip_comment(text: str) -> str:
+    """``text`` up to the first ``#`` that is not inside double quotes."""
+    for index, char in _unquoted(text):
+        if char == "#":
             return text[:index]
     return text
 
 
 def split_choices(text: str) -> list[str]:
     """Split on ``|`` outside double quotes; items are stripped."""
-    items: list[str] = []
-    current: list[str] = []
-    in_quotes = False
-    escaped = False
-    for char in text:
-        if escaped:
-            escaped = False
-        elif char == "\\" and in_quotes:
-            escaped = True
-        elif char == '"':
-            in_quotes = not in_quotes
-        elif char == "|" and not in_quotes:
-            items.append("".join(current).strip())
-            current = []
-            continue
-        current.append(char)
-    items.append("".join(current).strip())
-    return items
+    cuts = [index for index, char in _unquoted(text) if char == "|"]
+    bounds = zip([-1, *cuts], [*cuts, len(text)], strict=True)
+    return [text[start + 1 : end].strip() for start, end in bounds]
 
 
 def render_decimal(value: Decimal) -> str:
