@@ -5,11 +5,11 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from sweep_helpers import alive, ksweep, only_sweep_dir, records_of
 
 from ksweep.cli import main
 from ksweep.launch.slots import SlotRequest, plan_slots, trial_kind
@@ -38,23 +38,6 @@ def run(configs: Path, results: Path, *flags: str) -> int:
             *flags,
         ]
     )
-
-
-def sweep_dir(results: Path) -> Path:
-    (only,) = results.glob("sweep_*")
-    return only
-
-
-def records_of(sweep: Path) -> list[dict]:
-    return json.loads((sweep / "sweep_summary.json").read_text())
-
-
-def alive(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def all_json_is_valid(folder: Path) -> None:
@@ -104,7 +87,7 @@ pytestmark_slow = pytest.mark.slow
 def test_jobs_two_runs_every_config_exactly_once(tmp_path):
     configs = generate("four-seeds-range", tmp_path / "configs")
     assert run(configs, tmp_path / "results", "--jobs", "2") == 0
-    records = records_of(sweep_dir(tmp_path / "results"))
+    records = records_of(only_sweep_dir(tmp_path / "results"))
     assert sorted(r["config_file"] for r in records) == [f"config_00{i}" for i in range(1, 5)]
     assert all(r["status"] == "completed" and r["attempts"] == 1 for r in records)
     assert {r["slot"] for r in records} <= {"cpu#0", "cpu#1"}
@@ -117,7 +100,7 @@ def test_a_hung_trial_is_killed_at_its_timeout_and_recorded(tmp_path):
     started = time.monotonic()
     assert run(configs, tmp_path / "results", "--timeout", "4") == 1
     assert time.monotonic() - started < 120
-    sweep = sweep_dir(tmp_path / "results")
+    sweep = only_sweep_dir(tmp_path / "results")
     (record,) = records_of(sweep)
     assert record["status"] == "timeout"
     assert "exceeded the trial timeout of 4s" in record["error"]
@@ -131,7 +114,7 @@ def test_a_hung_trial_is_killed_at_its_timeout_and_recorded(tmp_path):
 def test_a_crashing_trial_is_retried_and_every_attempt_kept(tmp_path):
     configs = generate("crash-range", tmp_path / "configs")
     assert run(configs, tmp_path / "results", "--retries", "2") == 1
-    sweep = sweep_dir(tmp_path / "results")
+    sweep = only_sweep_dir(tmp_path / "results")
     (record,) = records_of(sweep)
     assert record["status"] == "failed" and record["attempts"] == 3
     assert "injected fault: crash" in record["error"]
@@ -145,7 +128,7 @@ def test_a_crashing_trial_is_retried_and_every_attempt_kept(tmp_path):
 def test_fail_fast_stops_at_the_first_failure_and_can_resume(tmp_path, capsys):
     configs = generate("crash-first-range", tmp_path / "configs")
     assert run(configs, tmp_path / "results", "--fail-fast", "--jobs", "1") == 1
-    sweep = sweep_dir(tmp_path / "results")
+    sweep = only_sweep_dir(tmp_path / "results")
     assert [r["config_file"] for r in records_of(sweep)] == ["config_001"]
     manifest = json.loads((sweep / "manifest.json").read_text())
     assert manifest["state"] == "stopped" and manifest["counts"]["not_run"] == 3
@@ -161,10 +144,7 @@ def test_sigkill_of_the_runner_then_resume_completes_every_config_once(tmp_path)
     configs = generate("slow-seeds-range", tmp_path / "configs")
     results = tmp_path / "results"
     runner = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "ksweep",
+        ksweep(
             "run",
             "--config-dir",
             str(configs),
@@ -173,7 +153,7 @@ def test_sigkill_of_the_runner_then_resume_completes_every_config_once(tmp_path)
             "--device",
             "cpu",
             "--quiet",
-        ],
+        ),
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -195,7 +175,7 @@ def test_sigkill_of_the_runner_then_resume_completes_every_config_once(tmp_path)
         time.sleep(0.2)
     assert not alive(victim["trial_pid"]), "a trial outlived its killed runner"
 
-    sweep = sweep_dir(results)
+    sweep = only_sweep_dir(results)
     all_json_is_valid(sweep)
     before = records_of(sweep)
     assert 1 <= len(before) < 4
@@ -214,7 +194,7 @@ def test_sigkill_of_the_runner_then_resume_completes_every_config_once(tmp_path)
 def test_resume_refuses_when_the_configs_changed(tmp_path, capsys):
     configs = generate("four-seeds-range", tmp_path / "configs")
     assert run(configs, tmp_path / "results") == 0
-    sweep = sweep_dir(tmp_path / "results")
+    sweep = only_sweep_dir(tmp_path / "results")
     capsys.readouterr()
     generate("crash-range", configs)
     assert main(["run", "--resume", str(sweep), "--config-dir", str(configs)]) == 2
@@ -229,7 +209,7 @@ def test_resume_refuses_when_the_configs_changed(tmp_path, capsys):
 def test_rerun_failed_runs_failures_again_and_keeps_the_old_folder(tmp_path):
     configs = generate("crash-range", tmp_path / "configs")
     assert run(configs, tmp_path / "results") == 1
-    sweep = sweep_dir(tmp_path / "results")
+    sweep = only_sweep_dir(tmp_path / "results")
     assert main(["run", "--resume", str(sweep), "--quiet"]) == 1  # nothing left to run
     assert not (sweep / "attempts").exists()
     assert main(["run", "--resume", str(sweep), "--rerun-failed", "--quiet"]) == 1
@@ -289,7 +269,7 @@ def test_the_exec_backend_runs_fresh_processes(tmp_path):
         (configs / extra).unlink()
     (configs / "sweep_plan.json").unlink()
     assert run(configs, tmp_path / "results", "--backend", "exec") == 0
-    (record,) = records_of(sweep_dir(tmp_path / "results"))
+    (record,) = records_of(only_sweep_dir(tmp_path / "results"))
     assert record["status"] == "completed"
 
 
@@ -300,13 +280,9 @@ def test_the_ray_launcher_runs_a_sweep_on_a_local_ray_instance(tmp_path):
     (configs / "config_003").unlink()
     (configs / "config_004").unlink()
     (configs / "sweep_plan.json").unlink()
-    env = {**os.environ, "RAY_ADDRESS": ""}
-    env.pop("RAY_ADDRESS")
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}  # a local instance
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "ksweep",
+        ksweep(
             "run",
             "--config-dir",
             str(configs),
@@ -318,7 +294,7 @@ def test_the_ray_launcher_runs_a_sweep_on_a_local_ray_instance(tmp_path):
             "ray",
             "--jobs",
             "2",
-        ],
+        ),
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -326,7 +302,7 @@ def test_the_ray_launcher_runs_a_sweep_on_a_local_ray_instance(tmp_path):
         timeout=400,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    sweep = sweep_dir(tmp_path / "results")
+    sweep = only_sweep_dir(tmp_path / "results")
     records = records_of(sweep)
     assert [r["status"] for r in records] == ["completed", "completed"]
     for record in records:

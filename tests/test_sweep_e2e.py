@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from sweep_helpers import alive, ksweep, only_sweep_dir
 
 from ksweep.analyze import ranked
 
@@ -23,12 +24,6 @@ def make(*args, cwd=ROOT):
     return subprocess.run(
         ["make", "-s", *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=600
     )
-
-
-def only_sweep_dir(results: Path) -> Path:
-    sweeps = list(results.glob("sweep_*"))
-    assert len(sweeps) == 1, sweeps
-    return sweeps[0]
 
 
 def test_make_sweep_records_a_crash_and_a_divergence_and_goes_on(tmp_path):
@@ -158,45 +153,19 @@ def test_the_guides_runner_script_never_imports_torch_in_the_parent(tmp_path):
     assert records[0]["status"] == "completed" and records[0]["test_name"] == "config_001"
 
 
-def _alive(pid: int) -> bool:
-    """True while ``pid`` exists and is not a zombie."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
-
-
 def test_ctrl_c_keeps_what_finished_and_stops_the_running_trial(tmp_path):
     configs, results = tmp_path / "configs", tmp_path / "results"
     generate = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "ksweep",
-            "generate",
-            "tests/cases/e2e/interrupt-range",
-            "--out",
-            str(configs),
-        ],
+        ksweep("generate", "tests/cases/e2e/interrupt-range", "--out", str(configs)),
         cwd=ROOT,
         capture_output=True,
         text=True,
     )
     assert generate.returncode == 0, generate.stderr
     runner = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "ksweep",
-            "run",
-            "--config-dir",
-            str(configs),
-            "--output-dir",
-            str(results),
-            "--device",
-            "cpu",
-        ],
+        ksweep(
+            "run", "--config-dir", str(configs), "--output-dir", str(results), "--device", "cpu"
+        ),
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -227,4 +196,4 @@ def test_ctrl_c_keeps_what_finished_and_stops_the_running_trial(tmp_path):
     retired = list((sweep / "attempts").glob("config_003_*.interrupted1"))
     assert len(retired) == 1, "the interrupted trial's folder and log are kept"
     trial_pid = json.loads((retired[0] / "status.json").read_text())["trial_pid"]
-    assert not _alive(trial_pid), "the hanging trial outlived the sweep"
+    assert not alive(trial_pid), "the hanging trial outlived the sweep"

@@ -1,0 +1,31 @@
+"""Small helpers shared by the tests that run real sweeps."""
+
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def ksweep(*args: str) -> list[str]:
+    """The command line of ``python -m ksweep ARGS`` with this interpreter."""
+    return [sys.executable, "-m", "ksweep", *args]
+
+
+def only_sweep_dir(results: Path) -> Path:
+    sweeps = list(results.glob("sweep_*"))
+    assert len(sweeps) == 1, sweeps
+    return sweeps[0]
+
+
+def records_of(sweep: Path) -> list[dict]:
+    return json.loads((sweep / "sweep_summary.json").read_text())
+
+
+def alive(pid: int) -> bool:
+    """True while ``pid`` exists and is not a zombie."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
