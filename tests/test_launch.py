@@ -310,3 +310,11 @@ def test_the_ray_launcher_runs_a_sweep_on_a_local_ray_instance(tmp_path):
         assert (trial / "training_metrics.json").is_file()
         assert "epoch 1/1" in (trial / "output.log").read_text()
         assert len((trial / "metrics.jsonl").read_text().splitlines()) == 1
+
+
+def test_two_sweeps_started_in_the_same_second_get_their_own_folders(tmp_path):
+    from ksweep.launch.runner import new_sweep_dir
+
+    first, second = new_sweep_dir(tmp_path), new_sweep_dir(tmp_path)
+    assert first != second and first.is_dir() and second.is_dir()
+    assert second.name.startswith(first.name)
