@@ -317,4 +317,3 @@ def test_two_sweeps_started_in_the_same_second_get_their_own_folders(tmp_path):
 
     first, second = new_sweep_dir(tmp_path), new_sweep_dir(tmp_path)
     assert first != second and first.is_dir() and second.is_dir()
-    assert second.name.startswith(first.name)
