@@ -22,6 +22,10 @@ BASE ?=
 FORCE ?=
 DEFCONFIG ?=
 SWEEP ?=
+METRIC ?=
+GOAL ?=
+A ?=
+B ?=
 KSWEEP := $(PYTHON) -m ksweep
 
 GENERATE_FLAGS = $(if $(BASE),--base $(BASE)) $(if $(filter 1 y yes,$(FORCE)),--force)
@@ -45,7 +49,7 @@ NEWEST_SWEEP = $(lastword $(sort $(wildcard $(OUTPUT_DIR)/sweep_*)))
 SWEEP_OR_NEWEST = $(or $(SWEEP),$(NEWEST_SWEEP))
 
 .PHONY: help setup sweep sweep-generate sweep-run sweep-clean sweep-analyze menuconfig \
-	sweep-parallel sweep-resume sweep-rerun-failed sweep-status sweep-estimate \
+	sweep-parallel sweep-resume sweep-rerun-failed sweep-status sweep-estimate sweep-compare \
 	savedefconfig olddefconfig test lint format bench clean
 
 help: ## list targets, variables and defconfigs
@@ -69,7 +73,11 @@ help: ## list targets, variables and defconfigs
 	@echo "  LAUNCHER=ray        run trials as Ray tasks (RAY_ADDRESS picks a cluster)"
 	@echo "  BACKEND=fork|exec   fork trials from a server with torch imported, or exec fresh ones"
 	@echo "  DEFCONFIG=NAME      target of savedefconfig"
-	@echo "  SWEEP=DIR           a results folder, for sweep-analyze"
+	@echo "  SWEEP=DIR           a results folder, for sweep-analyze (default: the newest)"
+	@echo "  METRIC=NAME         rank by test_acc, val/loss, val/acc, training_time, final_sparsity, ..."
+	@echo "                      (default: CONFIG_SWEEP_METRIC of the trials, else test_acc)"
+	@echo "  GOAL=max|min        the better direction (default: CONFIG_SWEEP_GOAL, else the metric's own)"
+	@echo "  A=DIR B=DIR         the two sweep folders of sweep-compare (change = B - A)"
 	@echo "  PYTHON=python3      use an existing interpreter instead of building $(VENV)"
 	@echo ""
 	@echo "Defconfigs (make defconfig-NAME) and range configs (RANGE_CONFIG=defconfigs/NAME):"
@@ -112,8 +120,12 @@ sweep-estimate: $(SETUP) ## count RANGE_CONFIG's configurations and estimate the
 sweep-clean: $(SETUP) ## remove sweep_configs/
 	$(KSWEEP) clean --out $(CONFIG_DIR)
 
-sweep-analyze: $(SETUP) ## rewrite SWEEP=DIR's sweep_analysis.txt from its summary
-	$(KSWEEP) analyze $(SWEEP)
+sweep-analyze: $(SETUP) ## rewrite SWEEP=DIR's analysis, report.md, results.csv and plots/
+	$(KSWEEP) analyze $(SWEEP) --output-dir $(OUTPUT_DIR) $(if $(METRIC),--metric $(METRIC)) $(if $(GOAL),--goal $(GOAL))
+
+sweep-compare: $(SETUP) ## compare sweeps A=DIR and B=DIR
+	@test -n "$(A)" -a -n "$(B)" || { echo "error: name both sweeps: make sweep-compare A=DIR B=DIR" >&2; exit 2; }
+	$(KSWEEP) compare $(A) $(B) $(if $(METRIC),--metric $(METRIC)) $(if $(GOAL),--goal $(GOAL))
 
 menuconfig: $(SETUP) ## edit .config in kconfiglib's menuconfig
 	KCONFIG_CONFIG=.config $(PYTHON) -m menuconfig Kconfig
@@ -138,8 +150,9 @@ lint: $(SETUP) ## ruff check and format check
 format: $(SETUP) ## ruff format the code
 	$(PYTHON) -m ruff format ksweep tests scripts
 
-bench: $(SETUP) ## benchmark: quickstart wall time and per-trial overhead
+bench: $(SETUP) ## benchmarks: per-trial overhead, sweep throughput by JOBS, trainer speed
 	$(PYTHON) -m ksweep.bench
+	$(PYTHON) -m ksweep.bench_trainer
 
 clean: ## remove generated configs and the virtual environment (results are kept)
 	rm -rf $(CONFIG_DIR) $(VENV)

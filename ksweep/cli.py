@@ -109,12 +109,25 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return cmd_run(args)
 
 
-def cmd_analyze(args: argparse.Namespace) -> int:
-    from ksweep.analyze import analysis_text
-    from ksweep.launch.runner import ANALYSIS_FILE, SUMMARY_FILE
-    from ksweep.store import read_json, write_text_atomic
+def _sweep_folder(given: str | None, output_dir: str) -> Path | None:
+    """The sweep folder named, or the newest ``sweep_*`` under ``output_dir``."""
+    from ksweep.analysis.report import newest_sweep
 
-    sweep_dir = Path(args.sweep)
+    if given:
+        return Path(given)
+    return newest_sweep(Path(output_dir))
+
+
+def _missing_summary(sweep_dir: Path | None, output_dir: str) -> bool:
+    from ksweep.analysis.report import SUMMARY_FILE
+
+    if sweep_dir is None:
+        print(
+            f"error: no sweep_* folder under {output_dir}/; run `make sweep` first or name "
+            "one with SWEEP=DIR",
+            file=sys.stderr,
+        )
+        return True
     summary = sweep_dir / SUMMARY_FILE
     if not summary.is_file():
         print(
@@ -122,20 +135,34 @@ def cmd_analyze(args: argparse.Namespace) -> int:
             f"{DEFAULT_OUTPUT_DIR}/sweep_YYYYMMDD_HHMMSS",
             file=sys.stderr,
         )
+        return True
+    return False
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    """Rewrite every analysis output of a sweep: text, results.csv, report.md, plots/, ..."""
+    from ksweep.analysis.report import ANALYSIS_FILE, REPORT_FILE, load_sweep, write_reports
+
+    sweep_dir = _sweep_folder(args.sweep, args.output_dir)
+    if _missing_summary(sweep_dir, args.output_dir):
         return 2
-    records = read_json(summary)
-    varying = _varying_from(records)
-    write_text_atomic(sweep_dir / ANALYSIS_FILE, analysis_text(records, varying))
+    assert sweep_dir is not None
+    records, varying = load_sweep(sweep_dir)
+    write_reports(sweep_dir, records, varying, args.metric, args.goal, final=True)
     print((sweep_dir / ANALYSIS_FILE).read_text(encoding="utf-8"), end="")
+    print(f"\nReport: {sweep_dir / REPORT_FILE} (plots in {sweep_dir / 'plots'}/)")
     return 0
 
 
-def _varying_from(records: list[dict]) -> list[str]:
-    """The varying symbols are the record fields named CONFIG_*, in first-seen order."""
-    names: list[str] = []
-    for record in records:
-        names.extend(k for k in record if k.startswith("CONFIG_") and k not in names)
-    return names
+def cmd_compare(args: argparse.Namespace) -> int:
+    """The same configurations of two sweeps side by side, with the change and its noise."""
+    from ksweep.analysis.report import compare_sweeps
+
+    for folder in (args.a, args.b):
+        if _missing_summary(Path(folder), DEFAULT_OUTPUT_DIR):
+            return 2
+    print(compare_sweeps(Path(args.a), Path(args.b), args.metric, args.goal), end="")
+    return 0
 
 
 def cmd_clean(args: argparse.Namespace) -> int:
@@ -301,9 +328,44 @@ def build_parser() -> argparse.ArgumentParser:
     run_options(sweep)
     sweep.set_defaults(func=cmd_sweep)
 
-    analyze = commands.add_parser("analyze", help="rewrite a sweep's analysis from its summary")
-    analyze.add_argument("sweep", help="a sweep results folder")
+    def metric_options(sub: argparse.ArgumentParser) -> None:
+        from ksweep.schema import ENUM_SYMBOLS
+
+        sub.add_argument(
+            "--metric",
+            choices=ENUM_SYMBOLS["SWEEP_METRIC"],
+            default=None,
+            help="rank by this metric (default: the trials' CONFIG_SWEEP_METRIC)",
+        )
+        sub.add_argument(
+            "--goal",
+            choices=ENUM_SYMBOLS["SWEEP_GOAL"],
+            default=None,
+            help="max or min (default: CONFIG_SWEEP_GOAL, else the metric's own)",
+        )
+
+    analyze = commands.add_parser(
+        "analyze", help="rewrite a sweep's analysis, results.csv, report.md and plots"
+    )
+    analyze.add_argument(
+        "sweep",
+        nargs="?",
+        default=None,
+        help="a sweep results folder (default: the newest under --output-dir)",
+    )
+    analyze.add_argument(
+        "--output-dir", default=DEFAULT_OUTPUT_DIR, help="where to look for the newest sweep"
+    )
+    metric_options(analyze)
     analyze.set_defaults(func=cmd_analyze)
+
+    compare = commands.add_parser(
+        "compare", help="compare two sweeps, configuration by configuration"
+    )
+    compare.add_argument("a", help="sweep folder A (the baseline)")
+    compare.add_argument("b", help="sweep folder B (the change is B - A)")
+    metric_options(compare)
+    compare.set_defaults(func=cmd_compare)
 
     clean = commands.add_parser("clean", help="remove the generated config folder")
     clean.add_argument("--out", default=DEFAULT_CONFIG_DIR)
@@ -333,7 +395,7 @@ def main(argv: list[str] | None = None) -> int:
         args.config_dir_given = args.config_dir is not None
         args.config_dir = args.config_dir or DEFAULT_CONFIG_DIR
     if (
-        args.command not in ("list-defconfigs", "clean", "run", "analyze")
+        args.command not in ("list-defconfigs", "clean", "run", "analyze", "compare")
         and not Path(args.kconfig).is_file()
     ):
         print(

@@ -46,6 +46,17 @@ def typed_value(text: str | None) -> Any:
     return text
 
 
+# The last epoch's validation numbers, so METRIC=val/loss can rank from the summary alone.
+EPOCH_FIELDS = ("val/loss", "val/acc")
+
+
+def final_epoch_values(metrics: dict[str, Any]) -> dict[str, Any]:
+    """``val/loss`` and ``val/acc`` of the last epoch in the trainer's history (None if absent)."""
+    history = metrics.get("history") or []
+    last = history[-1] if history and isinstance(history[-1], dict) else {}
+    return {name: last.get(name) for name in EPOCH_FIELDS}
+
+
 def summary_record(trial: TrialSpec, outcome: TrialOutcome) -> dict[str, Any]:
     """One flat summary row for a finished trial."""
     config = parse_config_text(trial.config_text, trial.config_name)
@@ -56,6 +67,7 @@ def summary_record(trial: TrialSpec, outcome: TrialOutcome) -> dict[str, Any]:
     }
     for name in METRIC_FIELDS:
         record[name] = outcome.metrics.get(name)
+    record.update(final_epoch_values(outcome.metrics))
     record["wall_time"] = round(outcome.wall_time, 3)
     record["seed"] = typed_value(config.get("SEED"))
     for name, value in trial.varying.items():

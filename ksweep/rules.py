@@ -51,9 +51,27 @@ def _ramp_within_training(values: Mapping[str, str]) -> RuleResult | None:
     )
 
 
+def _nesterov_needs_momentum(values: Mapping[str, str]) -> RuleResult | None:
+    momentum = values.get("MOMENTUM")
+    if values.get("NESTEROV") != "y" or momentum is None:
+        return None
+    try:
+        if float(momentum) != 0.0:
+            return None
+    except ValueError:
+        return None  # not a number: the value check reports it
+    return RuleResult(
+        "invalid",
+        ("NESTEROV", "MOMENTUM"),
+        "Nesterov momentum needs momentum: CONFIG_NESTEROV=y with CONFIG_MOMENTUM=0; "
+        "raise CONFIG_MOMENTUM or set CONFIG_NESTEROV=n",
+    )
+
+
 RULES: tuple[Callable[[Mapping[str, str]], RuleResult | None], ...] = (
     _state_needs_adamwprune,
     _ramp_within_training,
+    _nesterov_needs_momentum,
 )
 
 

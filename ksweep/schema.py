@@ -46,12 +46,30 @@ FLOAT_SYMBOLS: dict[str, FloatBounds] = {
     "ADAMWPRUNE_BETA2": _bounds("0", "1", high_open=True),
     "ADAMWPRUNE_WEIGHT_DECAY": _bounds("0", "10"),
     "TARGET_SPARSITY": _bounds("0", "0.99"),
+    "VAL_FRACTION": _bounds("0", "0.5"),
+    "AUGMENT_ROTATION": _bounds("0", "180"),
+    "LR_STEP_GAMMA": _bounds("0", "1", low_open=True),
+    "LR_PCT_START": _bounds("0", "1", low_open=True, high_open=True),
+    "LABEL_SMOOTHING": _bounds("0", "0.5"),
+    "GRAD_CLIP_NORM": _bounds("0", "1000000"),
+    "EMA_DECAY": _bounds("0", "1", high_open=True),
 }
 
 ENUM_SYMBOLS: dict[str, tuple[str, ...]] = {
-    "PRUNING_METHOD": ("none", "magnitude", "movement", "state"),
+    "PRUNING_METHOD": ("none", "magnitude", "movement", "state", "global"),
     "DEVICE": ("auto", "cpu", "cuda"),
     "DEBUG_FAULT": ("none", "crash", "hang", "nan"),
+    "LR_SCHEDULE": ("none", "step", "cosine", "onecycle"),
+    "SWEEP_METRIC": (
+        "test_acc",
+        "val/loss",
+        "val/acc",
+        "training_time",
+        "final_sparsity",
+        "best_test_acc",
+        "last3_test_acc",
+    ),
+    "SWEEP_GOAL": ("max", "min"),
 }
 
 # String symbols that hold free text (paths); anything goes.

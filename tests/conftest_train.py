@@ -144,3 +144,71 @@ def fingerprint(result: Mapping[str, Any]) -> str:
 
 def _digest(value: Any) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()
+
+
+# --- tiny datasets in the standard file formats -------------------------------------------------
+#
+# CIFAR-10/100 and Fashion-MNIST cannot be downloaded here, so tests write small files in
+# exactly the formats torchvision downloads (idx files, CIFAR python pickles) and the real
+# readers load them. Images are class-dependent (a per-class colour plus noise) so that a
+# model can learn them, which lets tests tell a working pipeline from one stuck at chance.
+
+
+def synthetic_images(n: int, shape: tuple[int, ...], classes: int, seed: int) -> tuple[Any, Any]:
+    """(n uint8 images of ``shape``, n int64 labels covering every class)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    # One flat colour per class and channel: learnable, and unchanged by crops and flips.
+    colour_shape = (classes, shape[0], 1, 1) if len(shape) == 3 else (classes, 1, 1)
+    prototypes = np.random.default_rng(1234).uniform(30, 225, colour_shape)
+    labels = np.arange(n) % classes
+    rng.shuffle(labels)
+    noise = rng.normal(0, 40, (n, *shape))
+    images = np.clip(prototypes[labels] + noise, 0, 255).astype(np.uint8)
+    return images, labels.astype(np.int64)
+
+
+def write_idx_dataset(root: Path, n_train: int = 300, n_test: int = 100, gz: bool = True) -> Path:
+    """The four MNIST-format idx files (28x28, 10 classes) under ``root``; returns ``root``."""
+    import gzip as gzip_module
+    import struct
+
+    root.mkdir(parents=True, exist_ok=True)
+    for prefix, n, seed in (("train", n_train, 0), ("t10k", n_test, 1)):
+        images, labels = synthetic_images(n, (28, 28), 10, seed)
+        blobs = {
+            f"{prefix}-images-idx3-ubyte": struct.pack(">IIII", 0x803, n, 28, 28)
+            + images.tobytes(),
+            f"{prefix}-labels-idx1-ubyte": struct.pack(">II", 0x801, n)
+            + labels.astype("uint8").tobytes(),
+        }
+        for name, blob in blobs.items():
+            if gz:
+                with gzip_module.open(root / f"{name}.gz", "wb") as handle:
+                    handle.write(blob)
+            else:
+                (root / name).write_bytes(blob)
+    return root
+
+
+def write_cifar_dataset(root: Path, classes: int, n_train: int = 300, n_test: int = 100) -> Path:
+    """CIFAR-10 (``classes=10``) or CIFAR-100 python pickles under ``root``; returns ``root``."""
+    import pickle
+
+    folder = root / ("cifar-10-batches-py" if classes == 10 else "cifar-100-python")
+    folder.mkdir(parents=True, exist_ok=True)
+    label_key = "labels" if classes == 10 else "fine_labels"
+    images, labels = synthetic_images(n_train + n_test, (3, 32, 32), classes, 2)
+    rows = images.reshape(len(images), -1)
+    if classes == 10:
+        bounds = [round(i * n_train / 5) for i in range(6)]
+        parts = {f"data_batch_{i + 1}": slice(bounds[i], bounds[i + 1]) for i in range(5)}
+        parts["test_batch"] = slice(n_train, None)
+    else:
+        parts = {"train": slice(0, n_train), "test": slice(n_train, None)}
+    for name, part in parts.items():
+        entry = {"data": rows[part], label_key: labels[part].tolist(), "batch_label": name}
+        with (folder / name).open("wb") as handle:
+            pickle.dump(entry, handle, protocol=2)
+    return root

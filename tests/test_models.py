@@ -8,7 +8,7 @@ import sys
 import pytest
 import torch
 
-from ksweep.models import MODELS, build_model
+from ksweep.models import MODELS, build_model, discover
 
 try:
     from conftest_train import REPO_ROOT, load_kconfig
@@ -31,6 +31,58 @@ def n_params(model: torch.nn.Module) -> int:
 def test_parameter_count(key: str, low: int, high: int) -> None:
     count = n_params(build_model(key, 1, 10, 28))
     assert low <= count <= high, f"{key} has {count:,} parameters"
+
+
+def test_tinycnn_is_a_cifar10_cnn_under_10k_parameters() -> None:
+    model = build_model("TINYCNN", 3, 10, 32)
+    assert 8_000 <= n_params(model) < 10_000, n_params(model)
+    assert model(torch.randn(2, 3, 32, 32)).shape == (2, 10)
+
+
+@pytest.mark.parametrize(("h1", "h2"), [(32, 256), (16, 0), (8, 1024)])
+def test_small_resnet_widths_are_its_options(h1: int, h2: int) -> None:
+    """Parameters follow the widths exactly: stem, three BasicBlocks with 1x1 shortcuts, head."""
+    model = build_model("SMALL_RESNET", 3, 100, 32, {"h1": h1, "h2": h2})
+
+    def conv_bn(c_in: int, c_out: int, k: int) -> int:
+        return c_in * c_out * k * k + 2 * c_out
+
+    def block(c_in: int, c_out: int) -> int:
+        shortcut = conv_bn(c_in, c_out, 1) if c_in != c_out else 0
+        return conv_bn(c_in, c_out, 3) + conv_bn(c_out, c_out, 3) + shortcut
+
+    head = (4 * h1 * h2 + h2 + h2 * 100 + 100) if h2 else 4 * h1 * 100 + 100
+    expected = conv_bn(3, h1, 3) + block(h1, h1) + block(h1, 2 * h1) + block(2 * h1, 4 * h1)
+    assert n_params(model) == expected + head
+    assert model(torch.randn(2, 3, 32, 32)).shape == (2, 100)
+    assert MODELS["SMALL_RESNET"].options == {"h1": "SMALL_RESNET_H1", "h2": "SMALL_RESNET_H2"}
+
+
+def test_options_a_model_does_not_take_are_refused() -> None:
+    with pytest.raises(ValueError, match=r"mnist8k takes no option\(s\) \['h1'\]"):
+        build_model("MNIST8K", 1, 10, 28, {"h1": 4})
+
+
+@pytest.mark.parametrize("key", sorted(MODELS))
+def test_cifar_shaped_input(key: str) -> None:
+    model = build_model(key, 3, 100, 32).eval()
+    with torch.no_grad():
+        assert model(torch.randn(2, 3, 32, 32)).shape == (2, 100)
+
+
+def test_a_model_is_one_file_with_a_literal_spec(tmp_path) -> None:
+    """The registry reads SPEC from source, so discovering models never imports torch."""
+    (tmp_path / "wide.py").write_text(
+        'import torch\nSPEC = {"description": "d", "image_sizes": (32,), '
+        '"options": {"width": "WIDE_WIDTH"}}\n'
+    )
+    (tmp_path / "helpers.py").write_text("X = 1\n")  # no SPEC: not a model
+    (tmp_path / "_private.py").write_text('SPEC = {"description": "skipped"}\n')
+    found = discover(tmp_path)
+    assert list(found) == ["WIDE"]
+    spec = found["WIDE"]
+    assert (spec.module, spec.image_sizes, spec.options) == ("wide", (32,), {"width": "WIDE_WIDTH"})
+    assert spec.fit_problem(1, 28) == "wide takes 32x32 images, the dataset has 28x28"
 
 
 @pytest.mark.parametrize("key", sorted(MODELS))

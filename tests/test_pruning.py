@@ -9,7 +9,13 @@ import torch
 from torch import nn
 
 from ksweep.train.adamwprune import AdamWPrune
-from ksweep.train.prune import Pruner, SparsitySchedule, measured_sparsity, prunable_parameters
+from ksweep.train.prune import (
+    Pruner,
+    SparsitySchedule,
+    global_prune_counts,
+    measured_sparsity,
+    prunable_parameters,
+)
 from ksweep.train.settings import settings_from_config
 from ksweep.train.trainer import train
 
@@ -181,6 +187,31 @@ def test_sparsity_counts_conv_and_linear_weights_only() -> None:
     assert measured_sparsity(model) == pytest.approx(2 / (18 + 4))
 
 
+def test_global_pruning_uses_one_threshold_across_layers() -> None:
+    """Small weights go first wherever they are; the large-weight layer keeps all of its own."""
+    model = nn.Sequential(nn.Linear(10, 10, bias=False), nn.Linear(10, 10, bias=False))
+    with torch.no_grad():
+        model[0].weight.copy_(torch.linspace(0.01, 0.1, 100).view(10, 10))  # all small
+        model[1].weight.copy_(torch.linspace(1.0, 2.0, 100).view(10, 10))  # all large
+    opt = torch.optim.SGD(model.parameters(), lr=0.0)
+    Pruner(model, "global", SparsitySchedule(0.4, 0, 1), opt).after_step(1)
+    assert (model[0].weight == 0).sum().item() == 80 and (model[1].weight != 0).all()
+
+
+def test_global_pruning_never_empties_a_layer_and_still_meets_the_total() -> None:
+    small = torch.zeros(90)  # mnist8k's first convolution has 90 weights, all "unimportant"
+    big = torch.arange(1.0, 1001.0)
+    counts = global_prune_counts([small, big], 0.9)
+    assert counts == [89, 892]  # 1% of 90 rounds up to one kept weight
+    assert sum(counts) == round(0.9 * 1090)
+    assert global_prune_counts([small, big], 0.0) == [0, 0]
+
+
+def test_global_pruning_cap_binds_at_the_highest_target() -> None:
+    counts = global_prune_counts([torch.zeros(90), torch.ones(1000)], 0.99)
+    assert counts == [89, 990]  # both at their caps: one short of round(0.99 * 1090)
+
+
 def test_state_pruning_needs_adamwprune() -> None:
     model, _, _ = _toy_problem()
     with pytest.raises(ValueError, match="AdamWPrune"):
@@ -192,7 +223,7 @@ def test_state_pruning_needs_adamwprune() -> None:
 
 @pytest.mark.parametrize(
     ("method", "optimizer"),
-    [("state", "ADAMWPRUNE"), ("magnitude", "ADAMW"), ("movement", "SGD")],
+    [("state", "ADAMWPRUNE"), ("magnitude", "ADAMW"), ("movement", "SGD"), ("global", "SGD")],
 )
 def test_training_reaches_target_sparsity(tmp_path: Path, method: str, optimizer: str) -> None:
     overrides = combine(
@@ -211,3 +242,14 @@ def test_training_reaches_target_sparsity(tmp_path: Path, method: str, optimizer
     sparsities = [h["sparsity"] for h in result["history"]]
     assert sparsities[0] < sparsities[1] == pytest.approx(0.7, abs=0.005)  # ramp ends at epoch 2
     assert sparsities[2] == pytest.approx(sparsities[1], abs=1e-9)  # and holds after
+
+
+def test_ema_of_a_pruned_model_is_exactly_as_sparse(tmp_path: Path) -> None:
+    """The evaluated EMA weights are masked too, so the reported sparsity is the real one."""
+    overrides = combine(
+        TINY, TINY_PRUNING, {"TARGET_SPARSITY": "0.7", "NUM_EPOCHS": "3", "EMA": "y"}
+    )
+    settings = settings_from_config(resolved_values(tmp_path, overrides))
+    assert settings.pruning_method == "state" and settings.ema_decay == 0.999
+    result = train(settings, tmp_path / "out", log=lambda _: None)
+    assert result["final_sparsity"] == pytest.approx(0.7, abs=0.005)

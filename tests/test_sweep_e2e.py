@@ -13,8 +13,6 @@ import pandas as pd
 import pytest
 from sweep_helpers import alive, ksweep, only_sweep_dir
 
-from ksweep.analyze import ranked
-
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
 
@@ -96,9 +94,11 @@ def test_default_make_sweep_runs_the_quickstart(tmp_path):
     assert {(r["CONFIG_OPTIMIZER_SELECT"], r["CONFIG_LEARNING_RATE"]) for r in records} == {
         (o, lr) for o in ("SGD", "ADAM", "ADAMW") for lr in (0.003, 0.03)
     }
-    best = ranked(records)[0]
-    assert best["test_acc"] > 90.0, "LeNet-5 should learn digits well within 8 epochs"
-    assert f"Best: {best['config_file']}" in run.stdout
+    top = max(r["test_acc"] for r in records)
+    assert top > 90.0, "LeNet-5 should learn digits well within 8 epochs"
+    best_names = {r["config_file"] for r in records if r["test_acc"] == top}
+    printed = next(line for line in run.stdout.splitlines() if line.startswith("Best: "))
+    assert printed.split()[1] in best_names, printed  # any of an exact tie may lead
 
 
 def test_the_guides_runner_script_never_imports_torch_in_the_parent(tmp_path):

@@ -32,6 +32,8 @@ try:
         requires_mnist,
         resolved_values,
         with_value,
+        write_cifar_dataset,
+        write_idx_dataset,
     )
 except ImportError:  # tests/ imported as a package
     from tests.conftest_train import (
@@ -44,6 +46,8 @@ except ImportError:  # tests/ imported as a package
         requires_mnist,
         resolved_values,
         with_value,
+        write_cifar_dataset,
+        write_idx_dataset,
     )
 
 
@@ -68,6 +72,12 @@ def _short(base: dict[str, str]) -> str:
 SGD = {"OPTIMIZER_SELECT_SGD": "y"}
 MNIST = {"DATASET_SELECT_MNIST": "y", "DATA_DIR": str(MNIST_DIR), "DATA_SUBSET": "64"}
 SMALL_RESNET = {"DATA_SUBSET": "16", "NUM_EPOCHS": "1", "BATCH_SIZE": "16"}
+# DATA_DIR placeholder for the tiny standard-format datasets the `synthetic` fixture writes.
+SYNTHETIC = "<synthetic>"
+FILES = {"DATA_DIR": SYNTHETIC, "DATA_SUBSET": "64"}
+ONECYCLE = {"LR_SCHEDULE": "onecycle"}
+STEP = {"LR_SCHEDULE": "step", "LR_STEP_EPOCHS": "1"}
+TINYRESNET = {"MODEL_SELECT_SMALL_RESNET": "y", "SMALL_RESNET_H1": "4", "SMALL_RESNET_H2": "16"}
 
 CASES: list[Case] = [
     # Model
@@ -82,19 +92,42 @@ CASES: list[Case] = [
         marks=(requires_mnist,),
     ),
     Case("DATASET_SELECT_DIGITS", "y", MNIST, marks=(requires_mnist,)),
+    Case("DATASET_SELECT_FASHION_MNIST", "y", FILES),
+    Case("DATASET_SELECT_CIFAR10", "y", FILES),
+    Case("DATASET_SELECT_CIFAR100", "y", FILES),
     Case("DATA_SUBSET", "128"),
+    Case("VAL_FRACTION", "0.2"),
+    Case("VAL_FRACTION", "0"),
+    Case("AUGMENT_ROTATION", "10"),
+    Case("AUGMENT_CROP_PADDING", "2"),
+    Case("AUGMENT_FLIP", "y"),
+    Case("AUGMENT_FLIP", "n", {"DATASET_SELECT_CIFAR10": "y", **FILES}),
+    Case("MODEL_SELECT_TINYCNN", "y"),
+    Case("MODEL_SELECT_SMALL_RESNET", "y", SMALL_RESNET),
+    Case("SMALL_RESNET_H1", "8", TINYRESNET),
+    Case("SMALL_RESNET_H2", "0", TINYRESNET),
     # Training
     Case("NUM_EPOCHS", "3"),
     Case("BATCH_SIZE", "32"),
     Case("LEARNING_RATE", "0.003"),
     Case("LEARNING_RATE", "0.02", SGD),
     Case("SEED", "1"),
+    Case("LR_SCHEDULE", "cosine"),
+    Case("LR_SCHEDULE", "onecycle"),
+    Case("LR_STEP_EPOCHS", "1", {"LR_SCHEDULE": "step"}),
+    Case("LR_STEP_GAMMA", "0.5", STEP),
+    Case("LR_PCT_START", "0.5", ONECYCLE),
+    Case("LABEL_SMOOTHING", "0.1"),
+    Case("GRAD_CLIP_NORM", "0.05"),
+    Case("EMA", "y"),
+    Case("EMA_DECAY", "0.5", {"EMA": "y"}),
     # Optimizer (from the default AdamWPrune, and into it from AdamW)
     Case("OPTIMIZER_SELECT_SGD", "y"),
     Case("OPTIMIZER_SELECT_ADAM", "y"),
     Case("OPTIMIZER_SELECT_ADAMW", "y"),
     Case("OPTIMIZER_SELECT_ADAMWPRUNE", "y", {"OPTIMIZER_SELECT_ADAMW": "y"}),
     Case("MOMENTUM", "0.5", SGD),
+    Case("NESTEROV", "y", SGD),
     Case("WEIGHT_DECAY", "0.1", SGD),
     Case("WEIGHT_DECAY", "0.1", {"OPTIMIZER_SELECT_ADAM": "y"}),
     Case("WEIGHT_DECAY", "0.1", {"OPTIMIZER_SELECT_ADAMW": "y"}),
@@ -110,6 +143,8 @@ CASES: list[Case] = [
     Case("PRUNING_METHOD", "none"),
     Case("PRUNING_METHOD", "magnitude", SGD),
     Case("PRUNING_METHOD", "movement", SGD),
+    Case("PRUNING_METHOD", "global"),
+    Case("PRUNING_METHOD", "global", SGD),
     Case("TARGET_SPARSITY", "0.5"),
     Case("TARGET_SPARSITY", "0.5", {"PRUNING_METHOD": "movement"}),
     Case("PRUNING_WARMUP", "4"),
@@ -124,9 +159,30 @@ EXEMPT: dict[str, str] = {
     "tests in test_train_settings.py",
     "DEBUG_FAULT": "tested by the fault tests in test_train_cli.py (crash, hang, nan)",
     "DEBUG_FAULT_EPOCH": "tested by the fault tests in test_train_cli.py (fires at that epoch)",
+    "SAVE_CHECKPOINT": "an output, not a training choice: test_train_outputs.py checks that "
+    "best.pt appears, holds the best epoch's weights and loads with weights_only",
+    "SPECTRAL_DIAG": "an output, not a training choice: test_train_outputs.py checks spectral.json",
+    "SPECTRAL_TOPK": "an output, not a training choice: test_train_outputs.py checks k values",
+    "CUDA_BF16": "CUDA only (ignored with a warning on the CPU, checked in test_train_outputs.py); "
+    "its effect is tested by the cuda-marked tests in test_train_cuda.py",
+    "CUDA_CHANNELS_LAST": "CUDA only, like CUDA_BF16 (test_train_cuda.py)",
+    "CUDA_COMPILE": "CUDA only, like CUDA_BF16 (test_train_cuda.py)",
+    "CUDA_GRAPHS": "CUDA only, like CUDA_BF16 (test_train_cuda.py)",
+    "SWEEP_METRIC": "read by the analyzer, not the trainer",
+    "SWEEP_GOAL": "read by the analyzer, not the trainer",
 }
 
 _cache: dict[tuple, str] = {}
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One directory holding tiny Fashion-MNIST, CIFAR-10 and CIFAR-100 files."""
+    root = tmp_path_factory.mktemp("datasets")
+    write_idx_dataset(root / "FashionMNIST" / "raw")
+    write_cifar_dataset(root, classes=10)
+    write_cifar_dataset(root, classes=100)
+    return root
 
 
 def run_fingerprint(tmp_path: Path, overrides: dict[str, str]) -> str:
@@ -140,8 +196,8 @@ def run_fingerprint(tmp_path: Path, overrides: dict[str, str]) -> str:
 
 
 @pytest.mark.parametrize("case", [c.param() for c in CASES])
-def test_symbol_changes_training(tmp_path: Path, case: Case) -> None:
-    base = combine(TINY, case.base)
+def test_symbol_changes_training(tmp_path: Path, synthetic: Path, case: Case) -> None:
+    base = {k: str(synthetic) if v == SYNTHETIC else v for k, v in combine(TINY, case.base).items()}
     assert base.get(case.symbol) != case.changed, "the case must change the value"
     before = run_fingerprint(tmp_path, base)
     after = run_fingerprint(tmp_path, with_value(base, case.symbol, case.changed))

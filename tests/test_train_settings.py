@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 import torch
 
+from ksweep.models import MODELS, ModelSpec
+from ksweep.rules import check_rules
 from ksweep.train.data import load_data
 from ksweep.train.runtime import configure_threads, resolve_device
 from ksweep.train.settings import SettingsError, settings_from_config, settings_warnings
@@ -91,6 +93,64 @@ VALID = [
         {"fault": "nan", "fault_epoch": 3},
         id="fault",
     ),
+    pytest.param(
+        {},
+        {
+            "val_fraction": 0.1,
+            "augment_rotation": 0.0,
+            "augment_crop_padding": 0,
+            "augment_flip": False,
+            "lr_schedule": "none",
+            "label_smoothing": 0.0,
+            "grad_clip_norm": 0.0,
+            "ema_decay": 0.0,
+            "nesterov": False,
+            "save_checkpoint": False,
+            "spectral_topk": 0,
+            "cuda_graphs": False,
+            "model_options": (),
+        },
+        id="new-symbols-default-to-the-old-behaviour",
+    ),
+    pytest.param(
+        {
+            "OPTIMIZER_SELECT_SGD": "y",
+            "NESTEROV": "y",
+            "LR_SCHEDULE": "onecycle",
+            "LR_PCT_START": "0.3",
+            "LABEL_SMOOTHING": "0.05",
+            "EMA": "y",
+            "EMA_DECAY": "0.99",
+            "GRAD_CLIP_NORM": "2",
+            "SPECTRAL_DIAG": "y",
+            "SPECTRAL_TOPK": "7",
+        },
+        {
+            "nesterov": True,
+            "lr_schedule": "onecycle",
+            "lr_pct_start": 0.3,
+            "label_smoothing": 0.05,
+            "ema_decay": 0.99,
+            "grad_clip_norm": 2.0,
+            "spectral_topk": 7,
+        },
+        id="recipe-symbols",
+    ),
+    pytest.param(
+        {"LR_SCHEDULE": "step", "LR_STEP_EPOCHS": "3", "LR_STEP_GAMMA": "0.2"},
+        {"lr_step_epochs": 3, "lr_step_gamma": 0.2},
+        id="step-schedule",
+    ),
+    pytest.param(
+        {"MODEL_SELECT_SMALL_RESNET": "y", "SMALL_RESNET_H1": "16", "SMALL_RESNET_H2": "0"},
+        {"model": "SMALL_RESNET", "model_options": (("h1", 16), ("h2", 0))},
+        id="model-options",
+    ),
+    pytest.param(
+        {"DATASET_SELECT_CIFAR100": "y", "DATA_SUBSET": "45000", "VAL_FRACTION": "0.1"},
+        {"dataset": "CIFAR100", "augment_crop_padding": 4, "augment_flip": True},
+        id="cifar-defaults",
+    ),
 ]
 
 
@@ -114,6 +174,21 @@ def test_mnist_from_the_shared_directory(tmp_path: Path) -> None:
     overrides = {"DATASET_SELECT_MNIST": "y", "DATA_DIR": str(MNIST_DIR)}
     settings = settings_from_config(resolved_values(tmp_path, overrides), allow_download=False)
     assert (settings.dataset, settings.train_size) == ("MNIST", 54000)
+
+
+def test_warning_for_a_step_schedule_that_never_steps(tmp_path: Path) -> None:
+    overrides = {"LR_SCHEDULE": "step", "LR_STEP_EPOCHS": "10", "PRUNING_METHOD": "none"}
+    settings = settings_from_config(resolved_values(tmp_path, overrides))
+    assert settings_warnings(settings) == [
+        "CONFIG_LR_STEP_EPOCHS=10 is not below CONFIG_NUM_EPOCHS=10, so the step schedule "
+        "never decays the learning rate"
+    ]
+
+
+def test_nesterov_without_momentum_is_skipped_by_the_generator_rules() -> None:
+    found = check_rules({"OPTIMIZER_SELECT_SGD": "y", "MOMENTUM": "0.0", "NESTEROV": "y"})
+    assert [(r.severity, r.symbols) for r in found] == [("invalid", ("NESTEROV", "MOMENTUM"))]
+    assert not check_rules({"OPTIMIZER_SELECT_SGD": "y", "MOMENTUM": "0.9", "NESTEROV": "y"})
 
 
 def test_warnings_for_schedules_that_cannot_prune_as_named(tmp_path: Path) -> None:
@@ -174,12 +249,63 @@ BAD = [
 ]
 
 
+BAD += [
+    pytest.param(
+        {"OPTIMIZER_SELECT_SGD": "y", "MOMENTUM": "0", "NESTEROV": "y"},
+        "CONFIG_NESTEROV=y needs CONFIG_MOMENTUM > 0",
+        id="nesterov-without-momentum",
+    ),
+    pytest.param(
+        {"LABEL_SMOOTHING": "0.6"},
+        "0.6 is outside CONFIG_LABEL_SMOOTHING's allowed interval [0, 0.5]",
+        id="smoothing",
+    ),
+    pytest.param(
+        {"VAL_FRACTION": "0.75"},
+        "0.75 is outside CONFIG_VAL_FRACTION's allowed interval [0, 0.5]",
+        id="val-fraction",
+    ),
+    pytest.param({"LR_SCHEDULE": "linear"}, '"linear" is not one of "none", "step"', id="schedule"),
+    pytest.param(
+        {"EMA": "y", "EMA_DECAY": "1"},
+        "1 is outside CONFIG_EMA_DECAY's allowed interval [0, 1)",
+        id="ema-decay",
+    ),
+    pytest.param(
+        {"DATASET_SELECT_CIFAR10": "y", "DATA_SUBSET": "46000"},
+        "CONFIG_DATA_SUBSET must not exceed the 45000 training images of cifar10 "
+        "(after holding out 5000 for validation), found 46000",
+        id="subset-larger-than-cifar",
+    ),
+    pytest.param(
+        {"VAL_FRACTION": "0.5", "BATCH_SIZE": "800"},
+        "CONFIG_BATCH_SIZE must not exceed the 718 training images",
+        id="batch-larger-than-what-validation-leaves",
+    ),
+]
+
+
 @pytest.mark.parametrize(("overrides", "message"), BAD)
 def test_bad_config(tmp_path: Path, overrides: dict, message: str) -> None:
     with pytest.raises(SettingsError) as caught:
         settings_from_config(resolved_values(tmp_path, overrides))
     assert message in str(caught.value)
     assert str(caught.value).startswith("error: ")
+
+
+def test_a_model_whose_input_does_not_fit_the_dataset(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Checked before any data is read: a model taking 28x28 only, asked to train on CIFAR."""
+    monkeypatch.setitem(MODELS, "ONLY28", ModelSpec("ONLY28", "lenet5", "28x28", (28,)))
+    values = resolved_values(tmp_path, {"DATASET_SELECT_CIFAR10": "y"})
+    values.update(MODEL_SELECT_LENET5="n", MODEL_SELECT_ONLY28="y")
+    with pytest.raises(SettingsError) as caught:
+        settings_from_config(values, allow_download=True)
+    assert caught.value.problems == [
+        "CONFIG_MODEL_SELECT_ONLY28 must fit CONFIG_DATASET_SELECT_CIFAR10: only28 takes 28x28 "
+        "images, the dataset has 32x32; fix: pick another model or dataset"
+    ]
 
 
 def test_mnist_with_an_empty_data_dir_offline(tmp_path: Path) -> None:

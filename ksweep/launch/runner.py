@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from ksweep.analyze import analysis_text, ranked
+from ksweep.analysis.report import best_line, write_final_reports, write_reports
 from ksweep.configfile import parse_config_text, quote, set_config_value
 from ksweep.launch.process import Starter
 from ksweep.launch.progress import view
@@ -34,7 +34,7 @@ from ksweep.launch.trial import run_trial
 from ksweep.launch.trials import TrialSpec, load_trials
 from ksweep.locks import folder_lock
 from ksweep.manifest import finish_manifest, start_manifest
-from ksweep.store import write_json_atomic, write_text_atomic
+from ksweep.store import write_json_atomic
 
 SUMMARY_FILE = "sweep_summary.json"
 ANALYSIS_FILE = "sweep_analysis.txt"
@@ -297,10 +297,15 @@ def _execute(
             sweep_dir / MANIFEST_FILE,
             finish_manifest(manifest, finished_state, counts, time.monotonic() - started),
         )
+        analysis = None
+        if not state["interrupted"]:
+            analysis = write_final_reports(sweep_dir, records, varying_symbols, say=say)
     result = SweepResult(
         sweep_dir, records, len(trials), state["interrupted"], scheduler.failed_fast
     )
-    _report(result, varying_symbols, say)
+    if analysis is None:
+        analysis = write_reports(sweep_dir, records, varying_symbols)
+    _report(result, best_line(analysis), say)
     return result
 
 
@@ -323,21 +328,15 @@ def _slot_runner(options: LaunchOptions):
 
 def _write_results(sweep_dir: Path, records: list[dict], varying_symbols: list[str]) -> None:
     write_json_atomic(sweep_dir / SUMMARY_FILE, records)
-    write_text_atomic(sweep_dir / ANALYSIS_FILE, analysis_text(records, varying_symbols))
+    write_reports(sweep_dir, records, varying_symbols)
 
 
-def _report(result: SweepResult, varying_symbols: list[str], say) -> None:
-    best = ranked(result.records)
+def _report(result: SweepResult, best: str, say) -> None:
     say("")
     say(f"Results: {result.sweep_dir}")
     say(f"  summary:  {result.sweep_dir / SUMMARY_FILE}")
     say(f"  analysis: {result.sweep_dir / ANALYSIS_FILE}")
-    if best:
-        top = best[0]
-        values = " ".join(f"{n}={top.get(n)}" for n in varying_symbols)
-        say(f"Best: {top['config_file']} test_acc {top['test_acc']:.2f}% {values}".rstrip())
-    else:
-        say("Best: none (no configuration completed)")
+    say(best)
     if result.failed:
         say(f"{result.failed} of {result.total} trials failed; see the analysis file.")
     if result.failed_fast:

@@ -1,26 +1,38 @@
 """Model registry: Kconfig ``MODEL_SELECT_<KEY>`` choice member -> network builder.
 
+Adding a model is one file plus one Kconfig entry: ``ksweep/models/<key>.py``
+defining ``build(in_channels, num_classes, image_size, **options) -> nn.Module``
+and a literal ``SPEC`` dict, and a ``config MODEL_SELECT_<KEY>`` member in
+``ksweep/models/Kconfig``. The registry finds the file by itself
+(``tests/test_models.py`` fails if the Kconfig choice and the files disagree).
+
 The registry is deliberately torch-free: the sweep engine and
 :mod:`ksweep.train.settings` consult it to validate a config (is the model
-known, does it fit the dataset's images) without paying for a torch import.
-Each entry names the module that holds the network; that module is imported
-only when a network is actually built.
+known, does it fit the dataset's images, which symbols configure it) without
+paying for a torch import. So ``SPEC`` is read from the file's source with
+:func:`ast.literal_eval`, never by importing it; the module (and torch) is
+imported only when a network is actually built. ``SPEC`` keys, all optional
+except ``description``::
 
-Adding a model takes three lines of work: a file here exposing
-``build(in_channels, num_classes, image_size) -> nn.Module``, an entry in
-:data:`MODELS`, and a ``config MODEL_SELECT_<KEY>`` member in
-``ksweep/models/Kconfig``. ``tests/test_models.py`` fails if the Kconfig
-choice and this table disagree.
+    description     one line for logs and docs
+    image_sizes     tuple of the exact square sizes accepted (default: any)
+    min_image_size  smallest size accepted (default 1)
+    options         {build keyword: Kconfig symbol} read only for this model
 """
 
 from __future__ import annotations
 
+import ast
 import importlib
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from torch import nn
+
+MODELS_DIR = Path(__file__).resolve().parent
 
 
 @dataclass(frozen=True)
@@ -32,6 +44,7 @@ class ModelSpec:
     description: str
     image_sizes: tuple[int, ...] | None = None  # exact sizes accepted; None = any >= min
     min_image_size: int = 1
+    options: Mapping[str, str] = field(default_factory=dict)  # build kwarg -> Kconfig symbol
 
     @property
     def name(self) -> str:
@@ -52,30 +65,75 @@ class ModelSpec:
             )
         return None
 
-    def build(self, in_channels: int, num_classes: int, image_size: int) -> nn.Module:
+    def build(
+        self,
+        in_channels: int,
+        num_classes: int,
+        image_size: int,
+        options: Mapping[str, Any] | None = None,
+    ) -> nn.Module:
         """Import the model's module (and torch) and build a freshly initialised network."""
         problem = self.fit_problem(in_channels, image_size)
         if problem is not None:
             raise ValueError(problem)
+        unknown = set(options or {}) - set(self.options)
+        if unknown:
+            raise ValueError(f"{self.name} takes no option(s) {sorted(unknown)}")
         module = importlib.import_module(f"{__name__}.{self.module}")
-        return module.build(in_channels, num_classes, image_size)
+        return module.build(in_channels, num_classes, image_size, **dict(options or {}))
 
 
-MODELS: dict[str, ModelSpec] = {
-    spec.key: spec
-    for spec in (
-        ModelSpec("LENET5", "lenet5", "LeNet-5, ~61.7k parameters", image_sizes=(28, 32)),
-        ModelSpec("MNIST8K", "mnist8k", "GAP-headed CNN, <8k parameters", min_image_size=8),
-        ModelSpec("RESNET18", "resnet18", "ResNet-18, small-image stem", min_image_size=8),
-    )
-}
+def read_spec(path: Path) -> ModelSpec | None:
+    """The :class:`ModelSpec` of model file ``path`` from its literal ``SPEC``, or None.
+
+    Files without a top-level ``SPEC = {...}`` (helpers) are not models.
+    """
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    for node in tree.body:
+        if (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            and node.targets[0].id == "SPEC"
+        ):
+            spec = ast.literal_eval(node.value)
+            return ModelSpec(
+                key=path.stem.upper(),
+                module=path.stem,
+                description=spec["description"],
+                image_sizes=spec.get("image_sizes"),
+                min_image_size=spec.get("min_image_size", 1),
+                options=dict(spec.get("options", {})),
+            )
+    return None
 
 
-def build_model(key: str, in_channels: int, num_classes: int, image_size: int) -> nn.Module:
+def discover(directory: Path = MODELS_DIR) -> dict[str, ModelSpec]:
+    """Every model file in ``directory``, by key, in file-name order."""
+    found: dict[str, ModelSpec] = {}
+    for path in sorted(directory.glob("*.py")):
+        if path.name.startswith("_"):
+            continue
+        spec = read_spec(path)
+        if spec is not None:
+            found[spec.key] = spec
+    return found
+
+
+MODELS: dict[str, ModelSpec] = discover()
+
+
+def build_model(
+    key: str,
+    in_channels: int,
+    num_classes: int,
+    image_size: int,
+    options: Mapping[str, Any] | None = None,
+) -> nn.Module:
     """Build the registered model ``key`` (a ``MODEL_SELECT_`` suffix such as ``"LENET5"``)."""
     try:
         spec = MODELS[key]
     except KeyError:
         known = ", ".join(MODELS)
         raise ValueError(f"unknown model {key!r}; known models: {known}") from None
-    return spec.build(in_channels, num_classes, image_size)
+    return spec.build(in_channels, num_classes, image_size, options)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
+SPEC = {"description": "LeNet-5, ~61.7k parameters", "image_sizes": (28, 32)}
+
 
 class LeNet5(nn.Module):
     """Two conv/pool stages then three fully connected layers."""

@@ -13,6 +13,8 @@ from __future__ import annotations
 from torch import nn
 from torchvision.models import resnet18
 
+SPEC = {"description": "ResNet-18, small-image stem, ~11.2M parameters", "min_image_size": 8}
+
 
 def build(in_channels: int, num_classes: int, image_size: int) -> nn.Module:
     """Registry entry point (see :mod:`ksweep.models`): ~11.2M parameters for 10 classes."""

@@ -10,8 +10,6 @@ never sees a half-written file and its presence means the run completed.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -42,19 +40,3 @@ class EpochLog:
         tb: TracebackType | None,
     ) -> None:
         self.close()
-
-
-def write_json_atomic(path: str | Path, data: Any) -> None:
-    """Write ``data`` as JSON to ``path`` so readers see either nothing or all of it."""
-    path = Path(path)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=2, allow_nan=False)
-            handle.write("\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise

@@ -25,23 +25,41 @@ def parameter_groups(model: nn.Module, weight_decay: float) -> list[dict]:
     return groups
 
 
-def build_optimizer(settings: TrainSettings, model: nn.Module) -> torch.optim.Optimizer:
+def build_optimizer(
+    settings: TrainSettings, model: nn.Module, *, capturable: bool = False
+) -> torch.optim.Optimizer:
     """The optimizer CONFIG_OPTIMIZER_SELECT_* names, with its Kconfig hyperparameters.
 
     SGD and Adam take CONFIG_WEIGHT_DECAY as an L2 term added to the gradient
     (their torch semantics); AdamW and AdamWPrune decay decoupled from the
     gradient. Adam/AdamW use torch's default betas; AdamWPrune takes
     CONFIG_ADAMWPRUNE_BETA1/BETA2/AMSGRAD.
+
+    ``capturable=True`` (CUDA graphs) builds the same update in a form a CUDA
+    graph can record: the learning rate lives in a device tensor that the
+    schedule updates in place, SGD runs torch's fused kernel (which reads
+    that tensor without a host sync) and Adam/AdamW their capturable
+    implementations. AdamWPrune has no capturable form (its mask updates
+    happen on the host); the trainer never asks for one.
     """
     groups = parameter_groups(model, settings.weight_decay)
-    lr = settings.learning_rate
+    lr: float | torch.Tensor = settings.learning_rate
+    extra: dict = {}
+    if capturable:
+        device = next(model.parameters()).device
+        lr = torch.tensor(settings.learning_rate, dtype=torch.float32, device=device)
+        extra = {"fused": True} if settings.optimizer == "SGD" else {"capturable": True}
     if settings.optimizer == "SGD":
-        return torch.optim.SGD(groups, lr=lr, momentum=settings.momentum)
+        return torch.optim.SGD(
+            groups, lr=lr, momentum=settings.momentum, nesterov=settings.nesterov, **extra
+        )
     if settings.optimizer == "ADAM":
-        return torch.optim.Adam(groups, lr=lr, betas=(settings.beta1, settings.beta2))
+        return torch.optim.Adam(groups, lr=lr, betas=(settings.beta1, settings.beta2), **extra)
     if settings.optimizer == "ADAMW":
-        return torch.optim.AdamW(groups, lr=lr, betas=(settings.beta1, settings.beta2))
+        return torch.optim.AdamW(groups, lr=lr, betas=(settings.beta1, settings.beta2), **extra)
     if settings.optimizer == "ADAMWPRUNE":
+        if capturable:
+            raise ValueError("AdamWPrune cannot be captured in a CUDA graph")
         return AdamWPrune(
             groups, lr=lr, betas=(settings.beta1, settings.beta2), amsgrad=settings.amsgrad
         )

@@ -27,13 +27,20 @@ Scores (lowest are pruned):
   replaced by their closed form). A weight moving towards zero has w and its
   gradient of the same sign, so its score falls.
 - state: AdamWPrune's |w| * sqrt(v_hat) (see :mod:`ksweep.train.adamwprune`).
+- global: |w| against one threshold shared by all layers.
 
-Per-layer, not global: each prunable tensor is pruned to s(t) on its own.
-A single global threshold compares scores across layers of very different
-scale (and, for state/movement, different units) and can empty a small layer
-entirely -- mnist8k's first convolution has 90 weights -- disconnecting the
-network. Per-layer sparsity also makes the measured total equal the target up
-to rounding of one weight per tensor.
+magnitude, movement and state are per-layer: each prunable tensor is pruned
+to s(t) on its own. A single global threshold compares scores across layers
+of very different scale (and, for state/movement, different units) and can
+empty a small layer entirely -- mnist8k's first convolution has 90 weights --
+disconnecting the network. Per-layer sparsity also makes the measured total
+equal the target up to rounding of one weight per tensor.
+
+global is the method for when layers *should* be pruned unevenly (large
+redundant layers more than small ones, Frankle & Carbin 2019). Its threshold
+is global, but each layer keeps at least GLOBAL_MIN_KEEP of its weights
+(at least one), so no layer is emptied; the shortfall is taken from the
+other layers, so the total still equals s(t) to one weight.
 
 Masks only shrink: a pruned weight is zero with zero optimizer state, so
 letting it "regrow" would restart it from nothing on a stale score; gradual
@@ -46,6 +53,7 @@ destabilises training.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -53,7 +61,8 @@ from torch import Tensor, nn
 
 from ksweep.train.adamwprune import AdamWPrune
 
-PRUNING_METHODS: tuple[str, ...] = ("none", "magnitude", "movement", "state")
+PRUNING_METHODS: tuple[str, ...] = ("none", "magnitude", "movement", "state", "global")
+GLOBAL_MIN_KEEP = 0.01  # share of each layer the global method never prunes
 MASK_UPDATES_PER_RAMP = 100
 MAX_MASK_INTERVAL = 100  # steps
 
@@ -157,7 +166,7 @@ class Pruner:
             param.mul_(mask)
 
     def _score(self, param: Tensor) -> Tensor:
-        if self.method == "magnitude":
+        if self.method in ("magnitude", "global"):
             return param.detach().abs()
         if self.method == "movement":
             return self.movement[param].clone()
@@ -165,15 +174,15 @@ class Pruner:
         return self.optimizer.importance(param)
 
     def _update_masks(self, sparsity: float) -> None:
-        for param in self.params:
-            n_prune = round(sparsity * param.numel())
+        scores = {param: self._masked_scores(param) for param in self.params}
+        if self.method == "global":
+            counts = global_prune_counts(list(scores.values()), sparsity)
+        else:
+            counts = [round(sparsity * param.numel()) for param in self.params]
+        for param, n_prune in zip(self.params, counts, strict=True):
             if n_prune == 0:
                 continue
-            scores = self._score(param).flatten().float()
-            old = self.masks.get(param)
-            if old is not None:  # monotone: what is pruned stays pruned
-                scores[old.flatten() == 0] = float("-inf")
-            prune_idx = torch.topk(scores, n_prune, largest=False, sorted=False).indices
+            prune_idx = torch.topk(scores[param], n_prune, largest=False, sorted=False).indices
             mask = torch.ones(param.numel(), dtype=param.dtype, device=param.device)
             mask[prune_idx] = 0
             mask = mask.view_as(param)
@@ -181,3 +190,44 @@ class Pruner:
             if isinstance(self.optimizer, AdamWPrune):
                 # Lets AdamWPrune zero the pruned weights' gradients and moments too.
                 self.optimizer.set_mask(param, mask)
+
+    def _masked_scores(self, param: Tensor) -> Tensor:
+        """Flat float scores; already-pruned weights score -inf (monotone masks)."""
+        scores = self._score(param).flatten().float()
+        old = self.masks.get(param)
+        if old is not None:  # what is pruned stays pruned
+            scores[old.flatten() == 0] = float("-inf")
+        return scores
+
+
+def global_prune_counts(scores: list[Tensor], sparsity: float) -> list[int]:
+    """Weights to prune per layer so that one threshold over all scores prunes ``sparsity``.
+
+    Layers whose share under the threshold would exceed their cap (all but
+    GLOBAL_MIN_KEEP of their weights) are clamped to the cap and the rest of
+    the budget is re-thresholded over the remaining layers, until no layer is
+    over its cap (at most one round per layer).
+    """
+    sizes = [s.numel() for s in scores]
+    caps = [n - max(1, math.ceil(GLOBAL_MIN_KEEP * n)) for n in sizes]
+    budget = min(round(sparsity * sum(sizes)), sum(caps))
+    counts = [0] * len(scores)
+    open_layers = list(range(len(scores)))
+    while open_layers and budget > 0:
+        pooled = torch.cat([scores[i] for i in open_layers])
+        threshold_idx = torch.topk(pooled, budget, largest=False, sorted=False).indices
+        owner = torch.repeat_interleave(
+            torch.arange(len(open_layers), device=pooled.device),
+            torch.tensor([sizes[i] for i in open_layers], device=pooled.device),
+        )
+        share = torch.bincount(owner[threshold_idx], minlength=len(open_layers)).tolist()
+        over = [i for i, n in zip(open_layers, share, strict=True) if n > caps[i]]
+        if not over:
+            for i, n in zip(open_layers, share, strict=True):
+                counts[i] = n
+            break
+        for i in over:
+            counts[i] = caps[i]
+            budget -= caps[i]
+        open_layers = [i for i in open_layers if i not in over]
+    return counts

@@ -7,10 +7,11 @@ problem rather than stopping at the first (a sweep author fixing a range
 config wants the whole list). The module does not import torch: the sweep
 engine imports it to check configs before launching anything.
 
-Checks needing torch (is a GPU visible?) or the network (can MNIST be
-downloaded?) live with the code that needs them
-(:func:`ksweep.train.runtime.resolve_device`, :mod:`ksweep.train.data`) and
-raise the same :class:`SettingsError`.
+Checks needing torch (is a GPU visible?), the network (can a dataset be
+downloaded?) or the data files themselves (are they as large as standard?)
+live with the code that needs them (:func:`ksweep.train.runtime.resolve_device`,
+:mod:`ksweep.train.sources`, :mod:`ksweep.train.data`) and raise the same
+:class:`SettingsError`, still before training starts.
 """
 
 from __future__ import annotations
@@ -22,13 +23,8 @@ from pathlib import Path
 from typing import TypeVar
 
 from ksweep.models import MODELS
-from ksweep.schema import check_string_value, parse_float
-from ksweep.train.catalog import (
-    DATASETS,
-    DatasetSpec,
-    find_mnist_files,
-    mnist_missing_message,
-)
+from ksweep.schema import FLOAT_SYMBOLS, check_string_value, parse_float
+from ksweep.train.catalog import DATASETS, DatasetSpec, missing_files_message
 
 OPTIMIZERS: tuple[str, ...] = ("SGD", "ADAM", "ADAMW", "ADAMWPRUNE")
 
@@ -56,11 +52,11 @@ class TrainSettings:
 
     model: str  # MODEL_SELECT_* suffix, key of ksweep.models.MODELS ("LENET5")
     dataset: str  # DATASET_SELECT_* suffix, key of catalog.DATASETS ("DIGITS")
-    data_dir: str  # where MNIST idx files live (relative to the working directory)
+    data_dir: str  # where dataset files live (relative to the working directory)
     data_subset: int  # training images per epoch; 0 = the whole training split
     num_epochs: int
     batch_size: int  # images per optimizer step
-    learning_rate: float  # constant over the run
+    learning_rate: float  # peak (onecycle) or starting (step, cosine) rate; constant for "none"
     seed: int
     device: str  # requested device: "auto", "cpu" or "cuda"
     optimizer: str  # "SGD", "ADAM", "ADAMW" or "ADAMWPRUNE"
@@ -69,12 +65,32 @@ class TrainSettings:
     beta1: float  # Adam-family first-moment decay
     beta2: float  # Adam-family second-moment decay
     amsgrad: bool  # AdamWPrune's AMSGrad variant
-    pruning_method: str  # "none", "magnitude", "movement" or "state"
+    pruning_method: str  # "none", "magnitude", "movement", "state" or "global"
     target_sparsity: float  # fraction of prunable weights zero at the end of the ramp
     pruning_warmup: int  # optimizer steps of dense training before pruning starts
     pruning_ramp_end_epoch: int  # epoch at whose end the target is reached
     fault: str  # injected failure: "none", "crash", "hang" or "nan"
     fault_epoch: int  # 1-based epoch the fault fires at (0 when fault is "none")
+    # Defaults below reproduce the trainer as it was before these symbols existed.
+    model_options: tuple[tuple[str, int | float], ...] = ()  # (build kwarg, value) pairs
+    val_fraction: float = 0.1  # share of the training pool held out for validation
+    augment_rotation: float = 0.0  # degrees, uniform in [-d, d]; 0 = off
+    augment_crop_padding: int = 0  # pixels of random-crop padding; 0 = off
+    augment_flip: bool = False  # random horizontal flips
+    nesterov: bool = False  # SGD only
+    lr_schedule: str = "none"  # "none", "step", "cosine" or "onecycle"
+    lr_step_epochs: int = 0  # step schedule: epochs between decays
+    lr_step_gamma: float = 1.0  # step schedule: factor per decay
+    lr_pct_start: float = 0.0  # onecycle: fraction of steps warming up
+    label_smoothing: float = 0.0  # training loss only
+    grad_clip_norm: float = 0.0  # max global gradient L2 norm; 0 = off
+    ema_decay: float = 0.0  # per-step EMA decay of the evaluated weights; 0 = EMA off
+    save_checkpoint: bool = False  # best.pt in the output folder
+    spectral_topk: int = 0  # singular values per weight matrix in spectral.json; 0 = off
+    cuda_bf16: bool = False  # CUDA only, like the three below
+    cuda_channels_last: bool = False
+    cuda_compile: bool = False
+    cuda_graphs: bool = False
 
     @property
     def dataset_spec(self) -> DatasetSpec:
@@ -82,8 +98,8 @@ class TrainSettings:
 
     @property
     def train_size(self) -> int:
-        """Images in one training epoch."""
-        return self.dataset_spec.train_size(self.data_subset)
+        """Images in one training epoch (for the standard-size dataset files)."""
+        return self.dataset_spec.train_size(self.data_subset, self.val_fraction)
 
     @property
     def steps_per_epoch(self) -> int:
@@ -203,25 +219,50 @@ def settings_from_config(
 
     Symbols whose ``depends on`` is unmet are absent from resolved configs and
     are only read when they apply. ``allow_download=False`` makes a missing
-    MNIST file set an error here; with True (the default) the loader first
+    dataset file an error here; with True (the default) the loader first
     tries torchvision's download and reports failure itself.
 
     Raises :class:`SettingsError` listing every problem found.
     """
     r = _Reader(values)
     model = r.choice("MODEL_SELECT", tuple(MODELS))
+    model_options = tuple(
+        (kwarg, r.decimal(symbol) if symbol in FLOAT_SYMBOLS else r.integer(symbol, 0))
+        for kwarg, symbol in (MODELS[model].options.items() if model else ())
+    )
     dataset = r.choice("DATASET_SELECT", tuple(DATASETS))
     data_subset = r.integer("DATA_SUBSET", 0)
     data_dir = r.text("DATA_DIR")
+    val_fraction = r.decimal("VAL_FRACTION")
+    augment_rotation = r.decimal("AUGMENT_ROTATION")
+    augment_crop_padding = r.integer("AUGMENT_CROP_PADDING", 0)
+    augment_flip = r.boolean("AUGMENT_FLIP")
     num_epochs = r.integer("NUM_EPOCHS", 1)
     batch_size = r.integer("BATCH_SIZE", 1)
     learning_rate = r.decimal("LEARNING_RATE")
+    lr_schedule = r.enum("LR_SCHEDULE")
+    is_step, is_onecycle = lr_schedule == "step", lr_schedule == "onecycle"
+    lr_step_epochs = r.when(is_step, lambda: r.integer("LR_STEP_EPOCHS", 1), 0)
+    lr_step_gamma = r.when(is_step, lambda: r.decimal("LR_STEP_GAMMA"), 1.0)
+    lr_pct_start = r.when(is_onecycle, lambda: r.decimal("LR_PCT_START"), 0.0)
+    label_smoothing = r.decimal("LABEL_SMOOTHING")
+    grad_clip_norm = r.decimal("GRAD_CLIP_NORM")
+    ema = r.boolean("EMA")
+    ema_decay = r.when(ema, lambda: r.decimal("EMA_DECAY"), 0.0)
     seed = r.integer("SEED", 0, 2**32 - 1)  # numpy and scikit-learn seeds are 32-bit
     device = r.enum("DEVICE")
+    save_checkpoint = r.boolean("SAVE_CHECKPOINT")
+    spectral = r.boolean("SPECTRAL_DIAG")
+    spectral_topk = r.when(spectral, lambda: r.integer("SPECTRAL_TOPK", 1), 0)
+    cuda_bf16 = r.boolean("CUDA_BF16")
+    cuda_channels_last = r.boolean("CUDA_CHANNELS_LAST")
+    cuda_compile = r.boolean("CUDA_COMPILE")
+    cuda_graphs = r.boolean("CUDA_GRAPHS")
 
     optimizer = r.choice("OPTIMIZER_SELECT", OPTIMIZERS)
     is_sgd, is_prune_opt = optimizer == "SGD", optimizer == "ADAMWPRUNE"
     momentum = r.when(is_sgd, lambda: r.decimal("MOMENTUM"), 0.0)
+    nesterov = r.when(is_sgd, lambda: r.boolean("NESTEROV"), False)
     if is_prune_opt:
         weight_decay = r.decimal("ADAMWPRUNE_WEIGHT_DECAY")
         beta1 = r.decimal("ADAMWPRUNE_BETA1")
@@ -249,6 +290,11 @@ def settings_from_config(
             f'CONFIG_OPTIMIZER_SELECT_{optimizer}=y; fix: select ADAMWPRUNE or use "magnitude" '
             f'or "movement" pruning'
         )
+    if nesterov and momentum == 0.0:
+        problems.append(
+            "CONFIG_NESTEROV=y needs CONFIG_MOMENTUM > 0 (Nesterov's look-ahead is a momentum "
+            "step), found 0; fix: raise the momentum or set CONFIG_NESTEROV=n"
+        )
     if fault_epoch > num_epochs:
         problems.append(
             f"CONFIG_DEBUG_FAULT_EPOCH must not exceed CONFIG_NUM_EPOCHS, or the "
@@ -262,9 +308,9 @@ def settings_from_config(
                 f"CONFIG_MODEL_SELECT_{model} must fit CONFIG_DATASET_SELECT_{dataset}: "
                 f"{problem}; fix: pick another model or dataset"
             )
-        _check_sizes(problems, spec, data_subset, batch_size)
-        if dataset == "MNIST":
-            _check_mnist_dir(problems, data_dir, allow_download)
+        problems.extend(size_problems(spec, data_subset, batch_size, val_fraction))
+        if spec.files:
+            _check_data_dir(problems, spec, data_dir, allow_download)
     if problems:
         raise SettingsError(problems)
     return TrainSettings(
@@ -289,57 +335,94 @@ def settings_from_config(
         pruning_ramp_end_epoch=ramp_end,
         fault=fault,
         fault_epoch=fault_epoch,
+        model_options=model_options,
+        val_fraction=val_fraction,
+        augment_rotation=augment_rotation,
+        augment_crop_padding=augment_crop_padding,
+        augment_flip=augment_flip,
+        nesterov=nesterov,
+        lr_schedule=lr_schedule,
+        lr_step_epochs=lr_step_epochs,
+        lr_step_gamma=lr_step_gamma,
+        lr_pct_start=lr_pct_start,
+        label_smoothing=label_smoothing,
+        grad_clip_norm=grad_clip_norm,
+        ema_decay=ema_decay,
+        save_checkpoint=save_checkpoint,
+        spectral_topk=spectral_topk,
+        cuda_bf16=cuda_bf16,
+        cuda_channels_last=cuda_channels_last,
+        cuda_compile=cuda_compile,
+        cuda_graphs=cuda_graphs,
     )
 
 
-def _check_sizes(problems: list[str], spec: DatasetSpec, subset: int, batch_size: int) -> None:
-    if subset > spec.fit_size:
-        problems.append(
-            f"CONFIG_DATA_SUBSET must not exceed the {spec.fit_size} training images of "
-            f"{spec.name} (after holding out {spec.val_size} for validation), found {subset}; "
-            f"fix: use 0 for all of them or a smaller number"
-        )
-        return
-    n_train = spec.train_size(subset)
+def size_problems(
+    spec: DatasetSpec, subset: int, batch_size: int, val_fraction: float
+) -> list[str]:
+    """Subset and batch size against the training images ``spec`` leaves for fitting.
+
+    Used twice with the same words: on the catalog's standard sizes before any
+    data is read, and again by the loader on the sizes the files actually hold.
+    """
+    fit = spec.fit_size(val_fraction)
+    if subset > fit:
+        return [
+            f"CONFIG_DATA_SUBSET must not exceed the {fit} training images of "
+            f"{spec.name} (after holding out {spec.val_size(val_fraction)} for validation), "
+            f"found {subset}; fix: use 0 for all of them or a smaller number"
+        ]
+    n_train = spec.train_size(subset, val_fraction)
     if batch_size > n_train:
-        problems.append(
+        return [
             f"CONFIG_BATCH_SIZE must not exceed the {n_train} training images of this run "
             f"({spec.name}, CONFIG_DATA_SUBSET={subset}), found {batch_size}; "
             f"fix: lower the batch size or train on more images"
-        )
+        ]
+    return []
 
 
-def _check_mnist_dir(problems: list[str], data_dir: str, allow_download: bool) -> None:
+def _check_data_dir(
+    problems: list[str], spec: DatasetSpec, data_dir: str, allow_download: bool
+) -> None:
     if not data_dir:
         problems.append(
-            'CONFIG_DATA_DIR must name the MNIST directory, found ""; '
+            f'CONFIG_DATA_DIR must name the {spec.title} directory, found ""; '
             'fix: set it, e.g. CONFIG_DATA_DIR="data"'
         )
         return
     if Path(data_dir).exists() and not Path(data_dir).is_dir():
         problems.append(
             f"CONFIG_DATA_DIR must be a directory, found the file {data_dir!r}; "
-            f"fix: point it at the directory holding the MNIST files"
+            f"fix: point it at the directory holding the {spec.title} files"
         )
         return
     if not allow_download:
-        _, missing = find_mnist_files(data_dir)
+        _, missing = spec.find_files(data_dir)
         if missing:
-            problems.append(mnist_missing_message(data_dir, missing, "downloading is disabled"))
+            problems.append(
+                missing_files_message(spec, data_dir, missing, "downloading is disabled")
+            )
 
 
 def settings_warnings(settings: TrainSettings) -> list[str]:
     """Legal but probably unintended combinations, worth a line in the log.
 
-    Both are pruning schedules that cannot do what the names suggest. They are
-    warnings, not errors, because the default config on the small digits set
+    A step schedule that never steps, and pruning schedules that cannot do
+    what the names suggest. The pruning ones are warnings, not errors,
+    because the default config on the small digits set
     (11 steps per epoch) already has a warmup past the ramp end, and a quick
     1-epoch run of it must still work; the measured ``final_sparsity`` then
     shows honestly what happened.
     """
-    if settings.pruning_method == "none":
-        return []
     notes: list[str] = []
+    if settings.lr_schedule == "step" and settings.lr_step_epochs >= settings.num_epochs:
+        notes.append(
+            f"CONFIG_LR_STEP_EPOCHS={settings.lr_step_epochs} is not below CONFIG_NUM_EPOCHS="
+            f"{settings.num_epochs}, so the step schedule never decays the learning rate"
+        )
+    if settings.pruning_method == "none":
+        return notes
     ramp_end_step = settings.pruning_ramp_end_epoch * settings.steps_per_epoch
     if settings.pruning_warmup >= settings.total_steps:
         notes.append(

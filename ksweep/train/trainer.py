@@ -1,13 +1,16 @@
 """The training loop: settings in, ``metrics.jsonl`` + ``training_metrics.json`` out.
 
-Short enough to read in one sitting. Cross-entropy, a constant learning
-rate, shuffled mini-batches gathered from on-device tensors with a seeded
-generator, pruning hooks around the optimizer step, and an evaluation of
-the validation and test splits after every epoch.
+Short enough to read in one sitting. :func:`prepare` builds everything a run
+needs (:class:`Run`: resident data, model, optimizer, schedule, pruner, EMA,
+the step); :meth:`Run.train_epoch` does one pass of shuffled mini-batches
+gathered from on-device tensors with a seeded generator; :func:`train`
+evaluates the validation and test splits after every epoch and writes the
+metrics files.
 
 Validation accuracy is what a sweep should select on; test accuracy is
 reported per epoch because the sweep guide ranks on it, together with
-``test_acc_at_best_val`` for an unbiased pick.
+``test_acc_at_best_val`` for an unbiased pick. With CONFIG_EMA the averaged
+weights are the model: evaluated, checkpointed, measured and reported.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import math
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,17 +29,26 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ksweep.models import MODELS
+from ksweep.store import write_json_atomic
+from ksweep.train.acceleration import Acceleration, CapturedSteps, resolve_acceleration
+from ksweep.train.augment import Augmentation
+from ksweep.train.checkpoint import CHECKPOINT, save_checkpoint
 from ksweep.train.data import DataSplits, load_data
+from ksweep.train.ema import WeightEMA
 from ksweep.train.faults import FaultInjector
-from ksweep.train.metrics import EpochLog, write_json_atomic
+from ksweep.train.metrics import EpochLog
 from ksweep.train.optim import build_optimizer
 from ksweep.train.prune import Pruner, SparsitySchedule, measured_sparsity
 from ksweep.train.runtime import configure_threads, resolve_device, seed_everything
+from ksweep.train.schedules import LrSchedule
 from ksweep.train.settings import TrainSettings, settings_warnings
+from ksweep.train.spectral import SPECTRAL_JSON, top_singular_values
+from ksweep.train.step import TrainStep
 
 METRICS_JSONL = "metrics.jsonl"
 TRAINING_METRICS = "training_metrics.json"
 EVAL_BATCH = 1000  # images per forward pass when evaluating; memory-bound, not a hyperparameter
+AUGMENT_SEED_OFFSET = 1  # the augmentation stream is seeded apart from the batch order
 
 
 class TrainingDiverged(RuntimeError):
@@ -53,6 +66,148 @@ class TrainingDiverged(RuntimeError):
         super().__init__(f"training diverged: loss is {kind} at epoch {epoch}")
 
 
+@dataclass
+class Run:
+    """Everything one training run holds, built by :func:`prepare`."""
+
+    settings: TrainSettings
+    device: str
+    data: DataSplits
+    model: nn.Module  # the network being trained (never the compiled wrapper)
+    optimizer: torch.optim.Optimizer
+    schedule: LrSchedule
+    pruner: Pruner
+    ema: WeightEMA | None
+    faults: FaultInjector
+    accel: Acceleration
+    augmentation: Augmentation
+    step: TrainStep
+    captured: CapturedSteps | None
+    shuffle: torch.Generator  # batch order
+    augment_rng: torch.Generator  # augmentation draws
+    steps_done: int = 0
+
+    @property
+    def evaluated(self) -> nn.Module:
+        """The network that is evaluated, checkpointed and reported (the EMA when on)."""
+        return self.ema.model if self.ema is not None else self.model
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return math.ceil(len(self.data.train_y) / self.settings.batch_size)
+
+    def train_epoch(self, epoch: int) -> tuple[float, float, float]:
+        """One pass over the shuffled (and augmented) training split.
+
+        Returns (mean loss, accuracy, learning rate of the epoch's last step).
+        """
+        self.model.train()
+        data = self.data
+        if self.augmentation.active:
+            self.step.x.copy_(self.augmentation.apply(data.train_x, data.black, self.augment_rng))
+        n, batch_size = len(data.train_y), self.settings.batch_size
+        order = torch.randperm(n, generator=self.shuffle).to(data.train_y.device)
+        for batch, start in enumerate(range(0, n, batch_size)):
+            idx = order[start : start + batch_size]
+            if start + batch_size >= n:  # read once per epoch: a tensor rate costs a sync
+                last_lr = self.schedule.lr
+            if self.captured is not None:
+                self.captured(idx)
+            else:
+                self.optimizer.zero_grad(set_to_none=True)
+                self.step(idx, lambda loss, b=batch: self.faults.poison(loss, epoch, b))
+            self.steps_done += 1
+            self.pruner.after_step(self.steps_done)
+            self.schedule.after_step()
+            if self.ema is not None:
+                self.ema.update(self.pruner.masks)
+        self.schedule.after_epoch()
+        loss_sum, correct = self.step.take_totals()
+        return loss_sum / n, correct / n, last_lr
+
+    def evaluate(self, x: Tensor, y: Tensor) -> tuple[float, float] | tuple[None, None]:
+        """(mean loss, accuracy) of the evaluated network on ``x``, ``y``; Nones if empty."""
+        if len(y) == 0:
+            return None, None
+        return evaluate(
+            self.evaluated, x, y, bf16=self.accel.bf16, channels_last=self.accel.channels_last
+        )
+
+
+def prepare(settings: TrainSettings, device: str, *, say: Callable[[str], None]) -> Run:
+    """Load the data and build model, optimizer, schedule, pruner, EMA and step for a run.
+
+    Seeds must already be set (:func:`~ksweep.train.runtime.seed_everything`):
+    model initialisation draws from torch's global generator.
+    """
+    accel, notes = resolve_acceleration(settings, device)
+    for note in notes:
+        say(f"warning: {note}")
+    data = load_data(settings, device)
+    spec = data.spec
+    model = MODELS[settings.model].build(
+        spec.in_channels, spec.num_classes, spec.image_size, dict(settings.model_options)
+    )
+    model = model.to(device)
+    if accel.channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    optimizer = build_optimizer(settings, model, capturable=accel.graphs)
+    steps_per_epoch = math.ceil(len(data.train_y) / settings.batch_size)
+    schedule = LrSchedule(
+        optimizer,
+        settings.lr_schedule,
+        total_steps=steps_per_epoch * settings.num_epochs,
+        step_epochs=settings.lr_step_epochs,
+        step_gamma=settings.lr_step_gamma,
+        pct_start=settings.lr_pct_start,
+    )
+    pruner = Pruner(
+        model,
+        settings.pruning_method,
+        SparsitySchedule(
+            target=settings.target_sparsity,
+            warmup_steps=settings.pruning_warmup,
+            ramp_end_step=settings.pruning_ramp_end_epoch * steps_per_epoch,
+        ),
+        optimizer,
+    )
+    ema = WeightEMA(model, settings.ema_decay) if settings.ema_decay > 0 else None
+    augmentation = Augmentation(
+        settings.augment_rotation, settings.augment_crop_padding, settings.augment_flip
+    )
+    forward: Callable[[Tensor], Tensor] = torch.compile(model) if accel.compile else model
+    step = TrainStep(
+        forward,
+        optimizer,
+        [p for p in model.parameters() if p.requires_grad],
+        # Augmented epochs are written into one fixed buffer (a captured step reads its address).
+        data.train_x.clone() if augmentation.active else data.train_x,
+        data.train_y,
+        label_smoothing=settings.label_smoothing,
+        grad_clip_norm=settings.grad_clip_norm,
+        bf16=accel.bf16,
+        channels_last=accel.channels_last,
+        after_backward=pruner.after_backward if settings.pruning_method == "movement" else None,
+    )
+    return Run(
+        settings=settings,
+        device=device,
+        data=data,
+        model=model,
+        optimizer=optimizer,
+        schedule=schedule,
+        pruner=pruner,
+        ema=ema,
+        faults=FaultInjector(settings.fault, settings.fault_epoch),
+        accel=accel,
+        augmentation=augmentation,
+        step=step,
+        captured=CapturedSteps(step, optimizer) if accel.graphs else None,
+        shuffle=torch.Generator().manual_seed(settings.seed),
+        augment_rng=torch.Generator().manual_seed(settings.seed + AUGMENT_SEED_OFFSET),
+    )
+
+
 def train(
     settings: TrainSettings,
     out_dir: str | Path,
@@ -62,14 +217,15 @@ def train(
     """Train once as ``settings`` say; write the metrics files; return the final metrics.
 
     Raises :class:`~ksweep.train.settings.SettingsError` for problems found
-    while setting up (no GPU, MNIST files unavailable) and
+    while setting up (no GPU, dataset files unavailable or too small) and
     :class:`TrainingDiverged` when a loss stops being finite; in both cases
     ``training_metrics.json`` is not written.
     """
     say = log or (lambda line: print(line, flush=True))
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    (out / TRAINING_METRICS).unlink(missing_ok=True)  # never leave a stale success marker
+    for stale in (TRAINING_METRICS, SPECTRAL_JSON, CHECKPOINT):  # never mix in an old attempt
+        (out / stale).unlink(missing_ok=True)
     for note in settings_warnings(settings):
         print(f"warning: {note}", file=sys.stderr, flush=True)
 
@@ -78,44 +234,32 @@ def train(
     seed_everything(settings.seed, device)
 
     setup_start = _now(device)
-    data = load_data(settings, device)
-    spec = data.spec
-    model = MODELS[settings.model].build(spec.in_channels, spec.num_classes, spec.image_size)
-    model = model.to(device)
-    optimizer = build_optimizer(settings, model)
-    schedule = SparsitySchedule(
-        target=settings.target_sparsity,
-        warmup_steps=settings.pruning_warmup,
-        ramp_end_step=settings.pruning_ramp_end_epoch * settings.steps_per_epoch,
-    )
-    pruner = Pruner(model, settings.pruning_method, schedule, optimizer)
-    faults = FaultInjector(settings.fault, settings.fault_epoch)
-    shuffle = torch.Generator().manual_seed(settings.seed)
+    run = prepare(settings, device, say=say)
     setup_time = _now(device) - setup_start
-
-    params = sum(p.numel() for p in model.parameters())
+    data, spec = run.data, run.data.spec
+    params = sum(p.numel() for p in run.model.parameters())
     n_train, n_val, n_test = data.sizes()
     say(
         f"{MODELS[settings.model].name}: {params:,} parameters | {spec.name}: "
         f"{n_train} train / {n_val} val / {n_test} test | {settings.optimizer.lower()} "
-        f"lr {settings.learning_rate:g} | pruning {settings.pruning_method} | device {device} | "
-        f"seed {settings.seed} | setup {setup_time:.2f}s"
+        f"lr {settings.learning_rate:g} ({settings.lr_schedule}) | pruning "
+        f"{settings.pruning_method} | ema {settings.ema_decay or 'off'} | device {device} "
+        f"({run.accel.describe()}) | seed {settings.seed} | setup {setup_time:.2f}s"
     )
 
     history: list[dict[str, Any]] = []
-    step = 0
+    best_val: float | None = None
     loop_start = _now(device)
     with EpochLog(out / METRICS_JSONL) as epoch_log:
         for epoch in range(1, settings.num_epochs + 1):
             epoch_start = _now(device)
-            faults.at_epoch_start(epoch)
-            train_loss, train_acc, step = _train_epoch(
-                model, optimizer, pruner, faults, data, settings.batch_size, shuffle, epoch, step
-            )
+            run.faults.at_epoch_start(epoch)
+            train_loss, train_acc, lr = run.train_epoch(epoch)
             _check_finite(train_loss, epoch)
-            val_loss, val_acc = evaluate(model, data.val_x, data.val_y)
-            _check_finite(val_loss, epoch)
-            _, test_acc = evaluate(model, data.test_x, data.test_y)
+            val_loss, val_acc = run.evaluate(data.val_x, data.val_y)
+            if val_loss is not None:
+                _check_finite(val_loss, epoch)
+            _, test_acc = run.evaluate(data.test_x, data.test_y)
             record = {
                 "epoch": epoch,
                 "train/loss": train_loss,
@@ -123,88 +267,85 @@ def train(
                 "val/loss": val_loss,
                 "val/acc": val_acc,
                 "test_acc": 100.0 * test_acc,
-                "sparsity": measured_sparsity(model),
-                "lr": optimizer.param_groups[0]["lr"],
+                "sparsity": measured_sparsity(run.evaluated),
+                "lr": lr,  # the rate of the epoch's last step
                 "epoch_time": _now(device) - epoch_start,
             }
             history.append(record)
             epoch_log.write(record)
             say(_progress_line(record, settings.num_epochs))
+            # Without a validation split every epoch counts as the best so far.
+            improved = val_acc is None or best_val is None or val_acc > best_val
+            best_val = val_acc if improved else best_val
+            if settings.save_checkpoint and improved:
+                save_checkpoint(out / CHECKPOINT, run.evaluated)
     training_time = _now(device) - loop_start
 
-    tests = [h["test_acc"] for h in history]
-    best_val = max(history, key=lambda h: h["val/acc"])  # first epoch among ties
-    result: dict[str, Any] = {
-        "test_acc": tests[-1],
-        "best_test_acc": max(tests),
-        "last3_test_acc": sum(tests[-3:]) / len(tests[-3:]),
-        "test_acc_at_best_val": best_val["test_acc"],
-        "best_val_acc": best_val["val/acc"],
-        "final_sparsity": measured_sparsity(model),
-        "params": params,
-        "training_time": training_time,
-        "setup_time": setup_time,
-        "device": device,
-        "seed": settings.seed,
-        "model": MODELS[settings.model].name,
-        "dataset": spec.name,
-        "optimizer": settings.optimizer.lower(),
-        "pruning_method": settings.pruning_method,
-        "epochs": settings.num_epochs,
-        "weights_sha256": weights_digest(model),
-        "history": history,
-    }
+    if settings.spectral_topk:
+        write_json_atomic(
+            out / SPECTRAL_JSON, top_singular_values(run.evaluated, settings.spectral_topk)
+        )
+    result = _final_metrics(settings, run, history, params, training_time, setup_time)
     write_json_atomic(out / TRAINING_METRICS, result)
+    at_best = result["test_acc_at_best_val"]
     say(
-        f"done: test {result['test_acc']:.2f}% (best {result['best_test_acc']:.2f}%, "
-        f"at best val {result['test_acc_at_best_val']:.2f}%) | sparsity "
-        f"{result['final_sparsity']:.4f} | {training_time:.1f}s"
+        f"done: test {result['test_acc']:.2f}% (best {result['best_test_acc']:.2f}%, last 3 "
+        f"{result['last3_test_acc']:.2f}%"
+        + (f", at best val {at_best:.2f}%" if at_best is not None else "")
+        + f") | sparsity {result['final_sparsity']:.4f} | {training_time:.1f}s"
     )
     return result
 
 
-def _train_epoch(
-    model: nn.Module,
-    optimizer: torch.optim.Optimizer,
-    pruner: Pruner,
-    faults: FaultInjector,
-    data: DataSplits,
-    batch_size: int,
-    shuffle: torch.Generator,
-    epoch: int,
-    step: int,
-) -> tuple[float, float, int]:
-    """One pass over the shuffled training split; (mean loss, accuracy, steps so far)."""
-    model.train()
-    n = len(data.train_y)
-    order = torch.randperm(n, generator=shuffle).to(data.train_y.device)
-    loss_sum = torch.zeros((), device=data.train_y.device)
-    correct = torch.zeros((), dtype=torch.long, device=data.train_y.device)
-    for batch, start in enumerate(range(0, n, batch_size)):
-        idx = order[start : start + batch_size]
-        x, y = data.train_x[idx], data.train_y[idx]
-        logits = model(x)
-        loss = faults.poison(F.cross_entropy(logits, y), epoch, batch)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        pruner.after_backward()
-        optimizer.step()
-        step += 1
-        pruner.after_step(step)
-        # Accumulate on the device: one host sync per epoch, not per step.
-        loss_sum += loss.detach() * len(idx)
-        correct += (logits.detach().argmax(dim=1) == y).sum()
-    return loss_sum.item() / n, correct.item() / n, step
+def _final_metrics(
+    settings: TrainSettings,
+    run: Run,
+    history: list[dict[str, Any]],
+    params: int,
+    training_time: float,
+    setup_time: float,
+) -> dict[str, Any]:
+    tests = [h["test_acc"] for h in history]
+    has_val = history[0]["val/acc"] is not None
+    best = max(history, key=lambda h: h["val/acc"]) if has_val else None  # first among ties
+    return {
+        "test_acc": tests[-1],
+        "best_test_acc": max(tests),
+        "last3_test_acc": sum(tests[-3:]) / len(tests[-3:]),
+        "test_acc_at_best_val": best["test_acc"] if best else None,
+        "best_val_acc": best["val/acc"] if best else None,
+        "final_sparsity": measured_sparsity(run.evaluated),
+        "params": params,
+        "training_time": training_time,
+        "setup_time": setup_time,
+        "device": run.device,
+        "seed": settings.seed,
+        "model": MODELS[settings.model].name,
+        "dataset": run.data.spec.name,
+        "optimizer": settings.optimizer.lower(),
+        "pruning_method": settings.pruning_method,
+        "epochs": settings.num_epochs,
+        "steps": run.steps_done,
+        "acceleration": run.accel.describe(),
+        "weights_sha256": weights_digest(run.evaluated),
+        "history": history,
+    }
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, x: Tensor, y: Tensor) -> tuple[float, float]:
+def evaluate(
+    model: nn.Module, x: Tensor, y: Tensor, *, bf16: bool = False, channels_last: bool = False
+) -> tuple[float, float]:
     """(mean cross-entropy, accuracy fraction) of ``model`` in eval mode on ``x``, ``y``."""
     model.eval()
     loss_sum = torch.zeros((), device=y.device)
     correct = torch.zeros((), dtype=torch.long, device=y.device)
     for start in range(0, len(y), EVAL_BATCH):
-        logits = model(x[start : start + EVAL_BATCH])
+        batch = x[start : start + EVAL_BATCH]
+        if channels_last:
+            batch = batch.contiguous(memory_format=torch.channels_last)
+        with torch.autocast(device_type=y.device.type, dtype=torch.bfloat16, enabled=bf16):
+            logits = model(batch).float()
         target = y[start : start + EVAL_BATCH]
         loss_sum += F.cross_entropy(logits, target, reduction="sum")
         correct += (logits.argmax(dim=1) == target).sum()
@@ -239,10 +380,13 @@ def _now(device: str) -> float:
 
 def _progress_line(record: dict[str, Any], epochs: int) -> str:
     width = len(str(epochs))
+    if record["val/acc"] is None:
+        val = "val n/a"
+    else:
+        val = f"val loss {record['val/loss']:.4f} acc {100 * record['val/acc']:6.2f}%"
     return (
         f"epoch {record['epoch']:>{width}}/{epochs} | train loss {record['train/loss']:.4f} "
-        f"acc {100 * record['train/acc']:6.2f}% | val loss {record['val/loss']:.4f} "
-        f"acc {100 * record['val/acc']:6.2f}% | test {record['test_acc']:6.2f}% | "
+        f"acc {100 * record['train/acc']:6.2f}% | {val} | test {record['test_acc']:6.2f}% | "
         f"sparsity {record['sparsity']:.3f} | lr {record['lr']:.3g} | "
         f"{record['epoch_time']:.2f}s"
     )

@@ -1,0 +1,135 @@
+"""``make sweep-compare A=DIR B=DIR``: the same configurations of two sweeps side by side.
+
+Configurations are matched by the values of every symbol that varies in
+either sweep (a symbol fixed in one sweep is read from its trials'
+config.txt), seeds pooled. For each match the change B - A is given with
+its 95% interval (Welch), and called a change beyond noise only when that
+interval excludes zero; with one seed on either side there is no noise
+estimate and the text says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ksweep.analysis.core import Analysis
+from ksweep.analysis.labels import settings_text
+from ksweep.analysis.stats import Group, welch_difference
+from ksweep.analysis.text import mean_text
+from ksweep.analysis.trialfiles import config_values, trial_dir
+from ksweep.collect import typed_value
+
+
+@dataclass(frozen=True)
+class Match:
+    key: dict[str, Any]
+    a: Group | None
+    b: Group | None
+    change: float | None  # b - a, in stored units
+    half_width: float | None  # 95% interval of the change; None without seeds on both sides
+    verdict: str
+
+
+def _settings(sweep_dir: Path, group: Group, symbols: list[str]) -> dict[str, Any]:
+    values = dict(group.settings)
+    missing = [s for s in symbols if s not in values]
+    if missing:
+        config = config_values(trial_dir(sweep_dir, group.representative()))
+        for symbol in missing:
+            values[symbol] = typed_value(config.get(symbol.removeprefix("CONFIG_")))
+    return {s: values.get(s) for s in symbols}
+
+
+def _judge(a: Group | None, b: Group | None, goal: str) -> tuple[float | None, float | None, str]:
+    if a is None or b is None:
+        return None, None, f"only in {'B' if a is None else 'A'}"
+    if a.metric.mean is None or b.metric.mean is None:
+        side = (
+            "A and B"
+            if a.metric.mean is None and b.metric.mean is None
+            else ("A" if a.metric.mean is None else "B")
+        )
+        return None, None, f"failed in {side}"
+    change, half = welch_difference(a.metric, b.metric)
+    if half is None:
+        return change, None, "no noise estimate (one seed)" if change else "no change"
+    if abs(change) <= half:
+        return change, half, "within noise"
+    better = (change > 0) == (goal == "max")
+    return change, half, "B better beyond noise" if better else "B worse beyond noise"
+
+
+def match(a_dir: Path, a: Analysis, b_dir: Path, b: Analysis) -> list[Match]:
+    """Every configuration of A and B, matched where their symbol values agree."""
+    symbols = list(dict.fromkeys(a.symbols + b.symbols))
+    keyed_a = {repr(list(_settings(a_dir, g, symbols).values())): g for g in a.groups}
+    keyed_b = {repr(list(_settings(b_dir, g, symbols).values())): g for g in b.groups}
+    out = []
+    for key in list(keyed_a) + [k for k in keyed_b if k not in keyed_a]:
+        ga, gb = keyed_a.get(key), keyed_b.get(key)
+        source = ga or gb
+        assert source is not None
+        settings = _settings(a_dir if ga else b_dir, source, symbols)
+        change, half, verdict = _judge(ga, gb, a.goal)
+        out.append(Match(settings, ga, gb, change, half, verdict))
+    return out
+
+
+def compare_text(a_dir: Path, a: Analysis, b_dir: Path, b: Analysis) -> str:
+    metric = a.metric
+    matches = match(a_dir, a, b_dir, b)
+    rows = [("configuration", "A", "B", f"change B - A ({metric.name})", "verdict")]
+    for m in matches:
+        if m.change is None:
+            change = ""
+        elif m.half_width is None:
+            change = f"{m.change * metric.scale:+.{metric.decimals}f}"
+        else:
+            change = (
+                f"{m.change * metric.scale:+.{metric.decimals}f} +- {metric.spread(m.half_width)}"
+            )
+        rows.append(
+            (
+                settings_text(m.key, short=True, sep=", ") or "(the one configuration)",
+                _side(a, m.a),
+                _side(b, m.b),
+                change,
+                m.verdict,
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    lines = [
+        f"Sweep comparison by {metric.name} ({metric.label}), {metric.direction(a.goal)}; "
+        "change beyond noise = its 95% interval (Welch) excludes 0",
+        f"A: {a_dir}  ({len(a.records)} trials, {len(a.groups)} configurations)",
+        f"B: {b_dir}  ({len(b.records)} trials, {len(b.groups)} configurations)",
+        "",
+    ]
+    for index, row in enumerate(rows):
+        lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+        if index == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    both = [m for m in matches if m.a is not None and m.b is not None]
+    beyond = [m for m in both if "beyond noise" in m.verdict]
+    better = [m for m in beyond if "better" in m.verdict]
+    lines += [
+        "",
+        f"{len(both)} configurations in both sweeps; {len(beyond)} changed beyond noise "
+        f"({len(better)} better in B, {len(beyond) - len(better)} worse).",
+    ]
+    if both and not any(m.half_width is not None for m in both):
+        lines.append(
+            "One seed per configuration on at least one side: no noise estimate; "
+            "add CONFIG_SEED=0|1|2 to both sweeps."
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _side(analysis: Analysis, group: Group | None) -> str:
+    if group is None:
+        return "-"
+    if group.metric.mean is None:
+        return f"failed ({len(group.failed)} of {len(group.records)})"
+    return f"{mean_text(analysis.metric, group.metric)} [{group.name}]"

@@ -1,0 +1,277 @@
+"""Every output of a sweep folder, written from a synthetic sweep with real trial folders:
+results.csv, report.md, plots/, TensorBoard event files, the best defconfig, the comparison,
+and the rule that the per-trial path stays light (no matplotlib, pandas or torch)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from ksweep.analysis import plotdata, plots
+from ksweep.analysis.core import analyze
+from ksweep.analysis.report import load_sweep, write_reports
+from ksweep.analysis.tensorboard import EVENT_FILE, read_scalars
+from ksweep.cli import main
+from ksweep.kconfig import KconfigTree
+
+ROOT = Path(__file__).resolve().parents[1]
+PNG = b"\x89PNG\r\n\x1a\n"
+VARYING = ["CONFIG_OPTIMIZER_SELECT", "CONFIG_SEED"]
+
+
+def resolved_config(tree: KconfigTree, tmp: Path, lines: list[str]) -> str:
+    source = tmp / "defconfig.tmp"
+    source.write_text((ROOT / "defconfigs" / "quickstart").read_text() + "\n".join(lines) + "\n")
+    tree.load(source)
+    source.unlink()
+    return tree.config_text()
+
+
+def make_sweep(folder: Path, accuracies: dict[str, list[float | None]], spectral=True) -> Path:
+    """A finished sweep of OPTIMIZER_SELECT x SEED with trial folders as the trainer leaves
+    them; None in ``accuracies`` is a failed seed."""
+    tree = KconfigTree(ROOT / "Kconfig")
+    folder.mkdir(parents=True)
+    records, n = [], 0
+    for opt, accs in accuracies.items():
+        for seed, acc in enumerate(accs):
+            n += 1
+            name = f"config_{n:03d}"
+            test_name = f"{name}_optimizer_select-{opt.lower()}_seed-{seed}"
+            trial = folder / test_name
+            trial.mkdir()
+            config = resolved_config(
+                tree,
+                folder,
+                [f"CONFIG_OPTIMIZER_SELECT_{opt}=y", f"CONFIG_SEED={seed}", 'CONFIG_DEVICE="cpu"'],
+            )
+            (trial / "config.txt").write_text(config)
+            done = acc is not None
+            rows = [
+                {
+                    "epoch": e,
+                    "train/loss": 2.3 / e,
+                    "val/loss": 2.3 / (e * (1.5 if done else 1.0)),
+                    "val/acc": min(0.99, (acc or 10.0) / 100 * e / 3),
+                    "test_acc": (acc or 10.0) * e / 3,
+                    "lr": 0.001,
+                    "epoch_time": 0.2,
+                }
+                for e in (1, 2, 3)
+            ]
+            (trial / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+            if done and spectral:
+                spectrum = {"conv1": [3.0 + seed, 1.5, 0.7], "fc1": [9.0, 2.0, 0.5, 0.1]}
+                (trial / "spectral.json").write_text(json.dumps(spectrum))
+            record = {
+                "config_file": name,
+                "test_name": test_name,
+                "status": "completed" if done else "failed",
+                "test_acc": acc,
+                "final_sparsity": 0.0 if done else None,
+                "training_time": 0.6 if done else None,
+                "val/loss": rows[-1]["val/loss"] if done else None,
+                "val/acc": rows[-1]["val/acc"] if done else None,
+                "params": 61706 if done else None,
+                "wall_time": 3.0 + seed * 0.1,
+                "seed": seed,
+                "CONFIG_OPTIMIZER_SELECT": opt,
+                "CONFIG_SEED": seed,
+                "error": None if done else "exit status 3: training diverged: loss is nan",
+                "log": f"{test_name}/output.log",
+            }
+            records.append(record)
+    (folder / "sweep_summary.json").write_text(json.dumps(records))
+    (folder / "manifest.json").write_text(json.dumps({"device_override": "cpu", "wall_time": 30}))
+    return folder
+
+
+ACCURACIES = {"SGD": [60.0, 62.0, 64.0], "ADAM": [97.0, 98.0, 96.0], "ADAMW": [97.0, 96.0, None]}
+
+
+@pytest.fixture(scope="module")
+def sweep(tmp_path_factory) -> Path:
+    folder = make_sweep(tmp_path_factory.mktemp("outputs") / "sweep_20260101_120000", ACCURACIES)
+    installed = folder.parent / "project_defconfigs"
+    installed.mkdir()
+    records, varying = load_sweep(folder)
+    write_reports(folder, records, varying, final=True, defconfig_dir=installed)
+    return folder
+
+
+def test_the_text_ranks_configurations_by_their_seed_means(sweep):
+    text = (sweep / "sweep_analysis.txt").read_text()
+    assert "Config file: config_004" in text
+    assert "Test Accuracy: 97.00% +- 1.00 (n=3, 95% CI 94.52% to 99.48%)" in text
+    assert "config_007 is within noise of the best" in text
+    assert "Sweep wall clock, start to end: 30.0s" in text
+
+
+def test_results_csv_has_one_row_per_trial(sweep):
+    frame = pd.read_csv(sweep / "results.csv")
+    assert list(frame["config_file"]) == [f"config_{n:03d}" for n in range(1, 10)]
+    assert list(frame["configuration"][:4]) == ["config_001"] * 3 + ["config_004"]
+    assert list(frame["rank"][:4]) == [3, 3, 3, 1]
+    assert frame.loc[frame["best"], "config_file"].tolist() == [
+        "config_004",
+        "config_005",
+        "config_006",
+    ]
+    assert frame["within_noise_of_best"].sum() == 3
+    assert frame.loc[8, "status"] == "failed" and "diverged" in frame.loc[8, "error"]
+    assert {"CONFIG_OPTIMIZER_SELECT", "seed", "test_acc", "val/loss", "wall_time"} <= set(
+        frame.columns
+    )
+
+
+def test_report_lists_only_the_varying_symbols_and_links_every_plot(sweep):
+    report = (sweep / "report.md").read_text()
+    table = [line for line in report.splitlines() if line.startswith("|")]
+    assert table[0] == (
+        "| rank | configuration | OPTIMIZER_SELECT | test_acc (%) | n | 95% interval "
+        "| wall time / trial (s) |"
+    )
+    assert table[2].startswith("| **1** | **config_004** | **ADAM** | **97.00 ± 1.00** | **3** |")
+    assert table[3].startswith("| 2 | config_007 ≈ | ADAMW | 96.50 ± 0.71 | 2 |")
+    assert "CONFIG_SEED" not in table[0] and "LEARNING_RATE" not in report
+    links = [line.split("](")[1].rstrip(")") for line in report.splitlines() if "![" in line]
+    assert sorted(Path(link).name for link in links) == sorted(
+        p.name for p in (sweep / "plots").iterdir()
+    )
+    for link in links:
+        assert (sweep / link).read_bytes().startswith(PNG)
+    assert f"    make defconfig-{sweep.name}-best" in report  # installed: one command
+
+
+def test_every_plot_is_drawn(sweep):
+    names = sorted(p.name for p in (sweep / "plots").iterdir())
+    assert names == [
+        "curves.png",
+        "marginal_optimizer_select.png",
+        "metric.png",
+        "metric_vs_time.png",
+        "scree.png",
+        "scree_normalized.png",
+        "wall_time.png",
+    ]
+
+
+def test_tensorboard_event_files_hold_every_epoch_of_every_trial(sweep):
+    events = sorted(sweep.glob(f"config_*/{EVENT_FILE}"))
+    assert len(events) == 9
+    scalars = read_scalars(events[0])
+    assert [(step, tag) for step, tag, _ in scalars if tag == "val/acc"] == [
+        (1, "val/acc"),
+        (2, "val/acc"),
+        (3, "val/acc"),
+    ]
+    assert {tag for _, tag, _ in scalars} == {
+        "train/loss",
+        "val/loss",
+        "val/acc",
+        "test_acc",
+        "lr",
+        "epoch_time",
+    }
+    assert [v for s, t, v in scalars if t == "test_acc"] == pytest.approx([20.0, 40.0, 60.0])
+
+
+def test_best_defconfig_is_minimal_and_loads(sweep, tmp_path):
+    name = f"{sweep.name}-best"
+    text = (sweep / "defconfigs" / name).read_text()
+    assert (sweep.parent / "project_defconfigs" / name).read_text() == text
+    settings = [line for line in text.splitlines() if not line.startswith("#")]
+    assert settings == [
+        "CONFIG_NUM_EPOCHS=8",
+        "CONFIG_BATCH_SIZE=64",
+        "CONFIG_OPTIMIZER_SELECT_ADAM=y",
+    ], "minimal: the quickstart's own lines and ADAM; no seed 0, no DEVICE override"
+    assert text.startswith(f"# Best configuration of {sweep.name} by mean test_acc (max)")
+    config = tmp_path / ".config"
+    assert main(["defconfig", str(sweep / "defconfigs" / name), "--config", str(config)]) == 0
+    assert "CONFIG_OPTIMIZER_SELECT_ADAM=y" in config.read_text()
+
+
+def test_rerunning_with_another_metric_replaces_every_output(tmp_path):
+    folder = make_sweep(tmp_path / "sweep_20260101_130000", ACCURACIES, spectral=False)
+    (folder / "plots").mkdir()
+    (folder / "plots" / "scree.png").write_bytes(PNG)  # a figure this analysis will not draw
+    assert main(["analyze", str(folder), "--metric", "val/loss"]) == 0
+    text = (folder / "sweep_analysis.txt").read_text()
+    assert "Ranked by: val/loss (Validation Loss), lower is better" in text
+    assert not (folder / "plots" / "scree.png").exists()
+    report = (folder / "report.md").read_text()
+    assert "### Validation Loss per configuration" in report
+    # A sweep outside the project keeps its best defconfig to itself: no file in defconfigs/.
+    assert f"python -m ksweep defconfig {folder}/defconfigs/{folder.name}-best" in report
+    assert not (ROOT / "defconfigs" / f"{folder.name}-best").exists()
+
+
+def test_sweep_compare_matches_configurations_and_judges_the_change(tmp_path, capsys):
+    a = make_sweep(tmp_path / "a", ACCURACIES, spectral=False)
+    b = make_sweep(
+        tmp_path / "b",
+        {"SGD": [80.0, 81.0, 82.0], "ADAM": [97.5, 97.0, 96.5], "ADAMW": [None, None, None]},
+        spectral=False,
+    )
+    assert main(["compare", str(a), str(b)]) == 0
+    out = capsys.readouterr().out
+    sgd = next(line for line in out.splitlines() if line.startswith("OPTIMIZER_SELECT=SGD"))
+    adam = next(line for line in out.splitlines() if line.startswith("OPTIMIZER_SELECT=ADAM "))
+    adamw = next(line for line in out.splitlines() if line.startswith("OPTIMIZER_SELECT=ADAMW"))
+    assert "+19.00 +- 4.16" in sgd and sgd.endswith("B better beyond noise")
+    assert "-0.00" in adam or "+0.00" in adam
+    assert adam.endswith("within noise")
+    assert adamw.endswith("failed in B")
+    assert "3 configurations in both sweeps; 1 changed beyond noise (1 better in B, 0 worse)" in out
+    assert main(["compare", str(a), str(tmp_path / "nope")]) == 2
+
+
+def test_the_per_trial_path_imports_neither_matplotlib_nor_pandas_nor_torch(tmp_path):
+    folder = make_sweep(tmp_path / "sweep_20260101_140000", ACCURACIES, spectral=False)
+    probe = (
+        "import sys, json\n"
+        "from pathlib import Path\n"
+        "import ksweep.launch.runner\n"
+        "from ksweep.analysis.report import write_reports, load_sweep\n"
+        f"folder = Path({str(folder)!r})\n"
+        "records, varying = load_sweep(folder)\n"
+        "write_reports(folder, records, varying)\n"
+        "heavy = [m for m in ('matplotlib', 'pandas', 'torch') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
+    run = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert (folder / "sweep_analysis.txt").is_file()
+    assert not (folder / "plots").exists() and not (folder / "report.md").exists()
+
+
+def test_every_figure_renders_as_a_png(tmp_path):
+    """The Agg smoke test: each kind of figure, drawn from plot data, is a real PNG."""
+    folder = make_sweep(tmp_path / "sweep_20260101_150000", ACCURACIES, spectral=False)
+    records, varying = load_sweep(folder)
+    analysis = analyze(records, varying)
+    epochs = {
+        r["config_file"]: [json.loads(x) for x in (folder / r["test_name"] / "metrics.jsonl")
+                           .read_text().splitlines()]
+        for r in records
+    }  # fmt: skip
+    spectra = {r["config_file"]: {"conv1": [3.0, 1.0, 0.2], "fc": [5.0, 0.5]} for r in records}
+    figures = plotdata.figures(analysis, epochs, spectra)
+    drawn = [
+        plots.bar_chart(figures.bars, tmp_path / "png" / "bars.png"),
+        plots.bar_chart(figures.wall_time, tmp_path / "png" / "wall.png"),
+        plots.scatter_chart(figures.vs_time, tmp_path / "png" / "scatter.png"),
+        plots.curve_chart(figures.curves, tmp_path / "png" / "curves.png"),
+        plots.marginal_chart(figures.marginals[0], tmp_path / "png" / "marginal.png"),
+        plots.scree_chart(figures.scree, tmp_path / "png" / "scree.png"),
+        plots.scree_chart(figures.scree_normalized, tmp_path / "png" / "scree_norm.png"),
+    ]
+    for path in drawn:
+        data = path.read_bytes()
+        assert data.startswith(PNG), path
+        assert len(data) > 15_000, f"{path.name} is suspiciously small ({len(data)} bytes)"
+    assert sorted(p.name for p in (tmp_path / "png").iterdir()) == sorted(p.name for p in drawn)
