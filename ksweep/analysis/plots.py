@@ -328,17 +328,7 @@ def curve_chart(chart: CurveChart, path: Path) -> Path:
         ax.grid(alpha=0.3, which="both")
     fig.suptitle(chart.title, fontsize=13, fontweight="bold")
     _footnote(fig, chart.subtitle)
-    handles, labels = axes[0][0].get_legend_handles_labels()
-    if handles:
-        axes[0][-1].legend(
-            handles,
-            labels,
-            loc="upper left",
-            bbox_to_anchor=(1.02, 1.0),
-            fontsize=8,
-            frameon=False,
-            title="configuration",
-        )
+    _configuration_legend(axes[0][0], axes[0][-1])
     return save(fig, path)
 
 
@@ -366,9 +356,15 @@ def scree_chart(chart: ScreeChart, path: Path) -> Path:
         ax.grid(alpha=0.3, which="both")
     fig.suptitle(chart.title, fontsize=13, fontweight="bold")
     _footnote(fig, chart.subtitle)
-    handles, labels = axes.flat[0].get_legend_handles_labels()
+    _configuration_legend(axes.flat[0], axes.flat[min(cols, count) - 1])
+    return save(fig, path)
+
+
+def _configuration_legend(source, target) -> None:
+    """One legend of the configurations, taken from ``source``, right of ``target``."""
+    handles, labels = source.get_legend_handles_labels()
     if handles:
-        axes.flat[min(cols, count) - 1].legend(
+        target.legend(
             handles,
             labels,
             loc="upper left",
@@ -377,4 +373,3 @@ def scree_chart(chart: ScreeChart, path: Path) -> Path:
             frameon=False,
             title="configuration",
         )
-    return save(fig, path)
