@@ -114,3 +114,21 @@ def test_the_closing_line_names_the_best_configuration_and_its_ties():
     )
     records, _ = load_case("all-failed")
     assert best_line(analyze(records, [])) == "Best: none (no configuration completed)"
+
+
+def test_analyze_never_imports_torch(tmp_path):
+    import subprocess
+    import sys
+
+    records = json.loads((CASES / "mixed" / "summary.json").read_text())
+    (tmp_path / "sweep_summary.json").write_text(json.dumps(records))
+    probe = (
+        "import sys\n"
+        "from ksweep.cli import main\n"
+        f"code = main(['analyze', {str(tmp_path)!r}])\n"
+        "assert 'torch' not in sys.modules, 'the analysis imported torch'\n"
+        "sys.exit(code)"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "plots" / "metric.png").is_file()
