@@ -71,10 +71,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     options = launch_options(args)
     if getattr(args, "resume", None):
-        config_dir = args.config_dir if args.config_dir_given else None
-        result = resume_sweep(args.resume, options, args.rerun_failed, config_dir)
+        # An explicit --config-dir on resume is checked against the sweep's own copy.
+        result = resume_sweep(args.resume, options, args.rerun_failed, args.config_dir)
     else:
-        result = run_sweep(args.config_dir, args.output_dir, options)
+        result = run_sweep(args.config_dir or DEFAULT_CONFIG_DIR, args.output_dir, options)
     return result.exit_code
 
 
@@ -391,11 +391,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command == "run":
-        args.config_dir_given = args.config_dir is not None
-        args.config_dir = args.config_dir or DEFAULT_CONFIG_DIR
     if (
-        args.command not in ("list-defconfigs", "clean", "run", "analyze", "compare")
+        args.command not in ("list-defconfigs", "clean", "run", "status", "analyze", "compare")
         and not Path(args.kconfig).is_file()
     ):
         print(
