@@ -11,9 +11,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from ksweep.analysis.core import analyze
 from ksweep.analysis.report import varying_from_records
 from ksweep.analysis.text import analysis_text
-from ksweep.analyze import ranked
 from ksweep.cli import main
 
 CASES = Path(__file__).resolve().parent / "cases" / "analysis"
@@ -45,12 +45,14 @@ def test_analyze_command_writes_the_golden_text(tmp_path):
 
 def test_failed_trials_are_never_ranked():
     records, _ = load_case("mixed")
-    assert [r["config_file"] for r in ranked(records)] == [
+    ranking = analyze(records, varying_from_records(records), "test_acc", "max").ranking
+    assert [g.name for g in ranking.ranked] == [
         "config_003",
         "config_005",
         "config_002",
         "config_001",
     ]
+    assert [g.name for g in ranking.unranked] == ["config_004", "config_006"]
     text = analysis_text(records, ["CONFIG_OPTIMIZER_SELECT", "CONFIG_LEARNING_RATE"])
     assert "Completed: 4 | Failed: 2" in text
     assert "2 of 6 configurations failed" in text
