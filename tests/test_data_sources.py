@@ -16,35 +16,22 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest_train import (
+    REPO_ROOT,
+    TINY,
+    combine,
+    resolved_values,
+    synthetic_images,
+    write_cifar_dataset,
+    write_config,
+    write_idx_dataset,
+)
 
 from ksweep.train.catalog import DATASETS
 from ksweep.train.data import load_data
 from ksweep.train.settings import SettingsError, settings_from_config
 from ksweep.train.sources import read_dataset
 from ksweep.train.trainer import train
-
-try:
-    from conftest_train import (
-        REPO_ROOT,
-        TINY,
-        combine,
-        resolved_values,
-        synthetic_images,
-        write_cifar_dataset,
-        write_config,
-        write_idx_dataset,
-    )
-except ImportError:  # tests/ imported as a package
-    from tests.conftest_train import (
-        REPO_ROOT,
-        TINY,
-        combine,
-        resolved_values,
-        synthetic_images,
-        write_cifar_dataset,
-        write_config,
-        write_idx_dataset,
-    )
 
 
 def _settings(tmp_path: Path, dataset: str, data_dir: Path, **extra: str):

@@ -7,13 +7,9 @@ import sys
 
 import pytest
 import torch
+from conftest_train import REPO_ROOT, load_kconfig
 
 from ksweep.models import MODELS, build_model, discover
-
-try:
-    from conftest_train import REPO_ROOT, load_kconfig
-except ImportError:  # tests/ imported as a package
-    from tests.conftest_train import REPO_ROOT, load_kconfig
 
 
 def n_params(model: torch.nn.Module) -> int:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest_train import TINY, TINY_PRUNING, combine, resolved_values
 from torch import nn
 
 from ksweep.train.adamwprune import AdamWPrune
@@ -18,12 +19,6 @@ from ksweep.train.prune import (
 )
 from ksweep.train.settings import settings_from_config
 from ksweep.train.trainer import train
-
-try:
-    from conftest_train import TINY, TINY_PRUNING, combine, resolved_values
-except ImportError:  # tests/ imported as a package
-    from tests.conftest_train import TINY, TINY_PRUNING, combine, resolved_values
-
 
 # --- schedule ---------------------------------------------------------------------------------
 

@@ -17,38 +17,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from conftest_train import (
+    MNIST_DIR,
+    TINY,
+    TINY_PRUNING,
+    combine,
+    fingerprint,
+    load_kconfig,
+    requires_mnist,
+    resolved_values,
+    with_value,
+    write_cifar_dataset,
+    write_idx_dataset,
+)
 
 from ksweep.train.settings import settings_from_config
 from ksweep.train.trainer import train
-
-try:
-    from conftest_train import (
-        MNIST_DIR,
-        TINY,
-        TINY_PRUNING,
-        combine,
-        fingerprint,
-        load_kconfig,
-        requires_mnist,
-        resolved_values,
-        with_value,
-        write_cifar_dataset,
-        write_idx_dataset,
-    )
-except ImportError:  # tests/ imported as a package
-    from tests.conftest_train import (
-        MNIST_DIR,
-        TINY,
-        TINY_PRUNING,
-        combine,
-        fingerprint,
-        load_kconfig,
-        requires_mnist,
-        resolved_values,
-        with_value,
-        write_cifar_dataset,
-        write_idx_dataset,
-    )
 
 
 @dataclass(frozen=True)

@@ -9,32 +9,19 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest_train import (
+    MNIST_DIR,
+    REPO_ROOT,
+    TINY,
+    TINY_PRUNING,
+    combine,
+    requires_mnist,
+    resolved_values,
+    write_config,
+)
 
 from ksweep.train.settings import settings_from_config
 from ksweep.train.trainer import train
-
-try:
-    from conftest_train import (
-        MNIST_DIR,
-        REPO_ROOT,
-        TINY,
-        TINY_PRUNING,
-        combine,
-        requires_mnist,
-        resolved_values,
-        write_config,
-    )
-except ImportError:  # tests/ imported as a package
-    from tests.conftest_train import (
-        MNIST_DIR,
-        REPO_ROOT,
-        TINY,
-        TINY_PRUNING,
-        combine,
-        requires_mnist,
-        resolved_values,
-        write_config,
-    )
 
 EPOCH_KEYS = {
     "epoch",

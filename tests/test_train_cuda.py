@@ -12,14 +12,10 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest_train import TINY, combine, resolved_values
 
 from ksweep.train.settings import settings_from_config
 from ksweep.train.trainer import train
-
-try:
-    from conftest_train import TINY, combine, resolved_values
-except ImportError:  # tests/ imported as a package
-    from tests.conftest_train import TINY, combine, resolved_values
 
 pytestmark = [
     pytest.mark.cuda,

@@ -11,17 +11,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest_train import MNIST_DIR, REPO_ROOT, write_cifar_dataset
 
 from ksweep.configfile import parse_config_text
 from ksweep.kconfig import KconfigTree
 from ksweep.models import build_model
 from ksweep.train.settings import settings_from_config
 from ksweep.train.trainer import train
-
-try:
-    from conftest_train import MNIST_DIR, REPO_ROOT, write_cifar_dataset
-except ImportError:  # tests/ imported as a package
-    from tests.conftest_train import MNIST_DIR, REPO_ROOT, write_cifar_dataset
 
 TRAINING_DEFCONFIGS = ["mnist8k", "tinycnn-cifar10"]
 

@@ -10,17 +10,13 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest_train import TINY, combine, fingerprint, resolved_values
 
 from ksweep.models import build_model
 from ksweep.train.checkpoint import load_checkpoint
 from ksweep.train.data import load_data
 from ksweep.train.settings import settings_from_config
 from ksweep.train.trainer import evaluate, train, weights_digest
-
-try:
-    from conftest_train import TINY, combine, fingerprint, resolved_values
-except ImportError:  # tests/ imported as a package
-    from tests.conftest_train import TINY, combine, fingerprint, resolved_values
 
 
 def _run(tmp_path: Path, overrides: dict[str, str], name: str = "out") -> tuple[dict, Path]:

@@ -9,24 +9,13 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest_train import MNIST_DIR, REPO_ROOT, requires_mnist, resolved_values, write_config
 
 from ksweep.models import MODELS, ModelSpec
 from ksweep.rules import check_rules
 from ksweep.train.data import load_data
 from ksweep.train.runtime import configure_threads, resolve_device
 from ksweep.train.settings import SettingsError, settings_from_config, settings_warnings
-
-try:
-    from conftest_train import MNIST_DIR, REPO_ROOT, requires_mnist, resolved_values, write_config
-except ImportError:  # tests/ imported as a package
-    from tests.conftest_train import (
-        MNIST_DIR,
-        REPO_ROOT,
-        requires_mnist,
-        resolved_values,
-        write_config,
-    )
-
 
 # --- valid configs -> settings ---------------------------------------------------------------
 
