@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import shutil
 import struct
+import sys
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -42,13 +43,30 @@ def epoch_scalars(rows: Iterable[dict[str, Any]]) -> Iterator[tuple[int, list[tu
             yield step, scalars
 
 
+def _tensorboardx():
+    """tensorboardX, imported without letting it pull torch into the parent.
+
+    tensorboardX imports torch when it can (to accept tensors); the launcher and the
+    analysis never hold tensors and must not pay torch's import or cross the boundary that
+    keeps torch in the trainer. A ``None`` entry in ``sys.modules`` makes that optional
+    import fail the way tensorboardX expects on machines without torch."""
+    if "torch" in sys.modules:
+        import tensorboardX
+
+        return tensorboardX
+    sys.modules["torch"] = None  # type: ignore[assignment]
+    try:
+        import tensorboardX
+    finally:
+        del sys.modules["torch"]
+    return tensorboardX
+
+
 def write_trial_events(folder: Path, rows: Sequence[dict[str, Any]]) -> Path | None:
     """Write ``folder``'s event file from its epoch rows; None when there is nothing to log.
 
     Wall times are reconstructed from the epoch times, ending when metrics.jsonl was last
     written, so TensorBoard's relative-time axis shows how long each trial took."""
-    from tensorboardX import SummaryWriter
-
     if not rows:
         return None
     source = folder / "metrics.jsonl"
@@ -59,7 +77,7 @@ def write_trial_events(folder: Path, rows: Sequence[dict[str, Any]]) -> Path | N
     clock = max(ended - total, 0.0)
     target = folder / EVENT_FILE
     with tempfile.TemporaryDirectory(prefix=".tensorboard-", dir=folder) as scratch:
-        writer = SummaryWriter(logdir=scratch)
+        writer = _tensorboardx().SummaryWriter(logdir=scratch)
         for (step, scalars), row in zip(epoch_scalars(rows), rows, strict=False):
             elapsed = row.get("epoch_time")
             clock += float(elapsed) if isinstance(elapsed, int | float) else 1.0
@@ -75,13 +93,12 @@ def write_trial_events(folder: Path, rows: Sequence[dict[str, Any]]) -> Path | N
 def read_scalars(path: Path) -> list[tuple[int, str, float]]:
     """(step, tag, value) of every scalar in an event file, for tests and a quick look
     without TensorBoard: TFRecord framing (length, CRC, payload, CRC) around Event protos."""
-    from tensorboardX.proto.event_pb2 import Event
-
+    event_type = _tensorboardx().proto.event_pb2.Event
     data = Path(path).read_bytes()
     out, at = [], 0
     while at < len(data):
         (length,) = struct.unpack_from("<Q", data, at)
-        event = Event.FromString(data[at + 12 : at + 12 + length])
+        event = event_type.FromString(data[at + 12 : at + 12 + length])
         out.extend((event.step, value.tag, value.simple_value) for value in event.summary.value)
         at += 16 + length
     return out
