@@ -1,6 +1,7 @@
 """Small helpers shared by the tests that run real sweeps."""
 
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -29,3 +30,23 @@ def alive(pid: int) -> bool:
     except OSError:
         return False
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+_NO_TORCH_PROBE = (
+    "import runpy, sys; sys.argv = sys.argv[1:]; code = 0\n"
+    "try:\n    runpy.run_path(sys.argv[0], run_name='__main__')\n"
+    "except SystemExit as e:\n    code = e.code\n"
+    "assert 'torch' not in sys.modules, 'the parent process imported torch'\n"
+    "sys.exit(code)"
+)
+
+
+def run_script_without_torch(script: str, *args: str, timeout: float = 300):
+    """Run ``python SCRIPT ARGS`` from the repo root; it fails if the script imported torch."""
+    return subprocess.run(
+        [sys.executable, "-c", _NO_TORCH_PROBE, script, *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from sweep_helpers import run_script_without_torch
+
 from ksweep.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -74,26 +76,10 @@ def test_config_files_carry_the_varying_values_in_their_header(tmp_path):
 
 def test_the_guides_generator_script_form_works_and_never_imports_torch(tmp_path):
     out = tmp_path / "sweep_configs"
-    probe = (
-        "import runpy, sys; sys.argv = sys.argv[1:]; "
-        "code = 0\n"
-        "try:\n    runpy.run_path(sys.argv[0], run_name='__main__')\n"
-        "except SystemExit as e:\n    code = e.code\n"
-        "assert 'torch' not in sys.modules, 'generation imported torch'\n"
-        "sys.exit(code)"
-    )
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            probe,
-            "scripts/generate_config_combinations.py",
-            "defconfigs/resnet18-state-pruning-compare-range",
-            str(out),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
+    result = run_script_without_torch(
+        "scripts/generate_config_combinations.py",
+        "defconfigs/resnet18-state-pruning-compare-range",
+        str(out),
     )
     assert result.returncode == 0, result.stderr
     assert "36 expanded -> 36 unique configurations" in result.stdout

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from sweep_helpers import alive, ksweep, only_sweep_dir
+from sweep_helpers import alive, ksweep, only_sweep_dir, run_script_without_torch
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
@@ -122,30 +122,14 @@ def test_the_guides_runner_script_never_imports_torch_in_the_parent(tmp_path):
     for extra in ("config_002", "config_003"):
         (configs / extra).unlink()
     (configs / "sweep_plan.json").unlink()  # a hand-made folder: no plan
-    probe = (
-        "import runpy, sys; sys.argv = sys.argv[1:]; code = 0\n"
-        "try:\n    runpy.run_path(sys.argv[0], run_name='__main__')\n"
-        "except SystemExit as e:\n    code = e.code\n"
-        "assert 'torch' not in sys.modules, 'the runner imported torch'\n"
-        "sys.exit(code)"
-    )
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            probe,
-            "scripts/run_test_matrix.py",
-            "--config-dir",
-            str(configs),
-            "--output-dir",
-            str(tmp_path / "my_sweep_results"),
-            "--device",
-            "cpu",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
+    run = run_script_without_torch(
+        "scripts/run_test_matrix.py",
+        "--config-dir",
+        str(configs),
+        "--output-dir",
+        str(tmp_path / "my_sweep_results"),
+        "--device",
+        "cpu",
     )
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
     sweep = only_sweep_dir(tmp_path / "my_sweep_results")

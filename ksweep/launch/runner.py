@@ -13,7 +13,7 @@ import os
 import signal
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -170,7 +170,7 @@ def resume_sweep(
         raise SweepError(str(problem)) from None
     options = options or LaunchOptions()
     if options.device is None and manifest.get("device_override"):
-        options = LaunchOptions(**{**options.__dict__, "device": manifest["device_override"]})
+        options = replace(options, device=manifest["device_override"])
     options.check()
     if options.device != manifest.get("device_override"):
         raise SweepError(
