@@ -150,7 +150,6 @@ def run_sweep(
     manifest = start_manifest(config_dir, plan, options.device)
     manifest["config_sha256"] = hashes
     manifest["launch"] = _launch_record(options)
-    write_json_atomic(sweep_dir / MANIFEST_FILE, manifest)
     return _execute(sweep_dir, trials, plan, [], manifest, options)
 
 
