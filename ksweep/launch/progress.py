@@ -10,6 +10,8 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ksweep.analysis.stats import group_records, rank
+
 
 def format_duration(seconds: float | None) -> str:
     if seconds is None:
@@ -61,18 +63,18 @@ def view(total: int, records: Sequence[dict], running: int, concurrency: int) ->
     eta = None
     if times:
         eta = statistics.mean(times) * unfinished / max(1, min(concurrency, max(unfinished, 1)))
-    completed = [
-        r
-        for r in records
-        if r.get("status") == "completed" and isinstance(r.get("test_acc"), int | float)
-    ]
-    best = max(completed, key=lambda r: r["test_acc"], default=None)
-    return ProgressView(
-        total,
-        done,
-        failed,
-        running,
-        eta,
-        best["config_file"] if best else None,
-        best["test_acc"] if best else None,
-    )
+    best_name, best_value = leader(records)
+    return ProgressView(total, done, failed, running, eta, best_name, best_value)
+
+
+def leader(records: Sequence[dict]) -> tuple[str | None, float | None]:
+    """The configuration leading on mean ``test_acc`` so far, and that mean.
+
+    It is ranked exactly as the closing "Best:" line ranks a test_acc sweep
+    (seeds grouped into configurations, ties broken by mean wall time, then
+    name), so the live line never names one tied configuration and the
+    closing line another.
+    """
+    varying = sorted({key for r in records for key in r if key.startswith("CONFIG_")})
+    best = rank(group_records(records, varying, "test_acc"), "test_acc", "max").best
+    return (best.name, best.metric.mean) if best is not None else (None, None)

@@ -1,0 +1,56 @@
+"""The live progress line names the same leader the closing "Best:" line will."""
+
+from __future__ import annotations
+
+from ksweep.analysis.core import analyze
+from ksweep.launch.progress import leader, view
+
+
+def record(name: str, acc: float | None, wall: float, lr: str, seed: int = 0) -> dict:
+    status = "completed" if acc is not None else "failed"
+    return {
+        "config_file": name,
+        "status": status,
+        "test_acc": acc,
+        "wall_time": wall,
+        "CONFIG_LEARNING_RATE": lr,
+        "CONFIG_SEED": seed,
+    }
+
+
+def closing_best(records: list[dict]) -> str | None:
+    varying = sorted({k for r in records for k in r if k.startswith("CONFIG_")})
+    best = analyze(records, varying).ranking.best
+    return best.name if best else None
+
+
+def test_an_exact_tie_goes_to_the_faster_configuration_as_in_the_closing_line() -> None:
+    records = [
+        record("config_001", 97.5, 12.0, "0.1"),
+        record("config_002", 97.5, 9.0, "0.01"),  # same accuracy, faster: ranked first
+        record("config_003", 96.0, 5.0, "0.001"),
+    ]
+    assert leader(records) == ("config_002", 97.5)
+    assert closing_best(records) == "config_002"
+
+
+def test_seeds_are_averaged_into_their_configuration() -> None:
+    records = [
+        record("config_001", 99.0, 10.0, "0.1", seed=0),
+        record("config_002", 95.0, 10.0, "0.1", seed=1),  # config_001's second seed
+        record("config_003", 98.0, 10.0, "0.01", seed=0),
+        record("config_004", 98.0, 10.0, "0.01", seed=1),
+    ]
+    # The single best trial is config_001 (99.0), but its configuration averages 97.0.
+    assert leader(records) == ("config_003", 98.0)
+    assert closing_best(records) == "config_003"
+
+
+def test_failed_trials_never_lead_and_the_line_says_so_when_none_completed() -> None:
+    failed = [record("config_001", None, 3.0, "0.1")]
+    assert leader(failed) == (None, None)
+    assert view(2, failed, running=1, concurrency=2).line().endswith("best -")
+    records = [*failed, record("config_002", 80.0, 4.0, "0.01")]
+    line = view(2, records, running=0, concurrency=2).line()
+    assert line.endswith("best 80.00% config_002")
+    assert "done 1/2" in line and "failed 1" in line
