@@ -9,14 +9,15 @@ the figures are training steps per second, the projected time of a full
 60,000-image epoch (469 steps) and of the recipe's 15 epochs (training
 only; evaluation is reported separately).
 
-- baseline: ``torchvision.datasets.MNIST`` with RandomRotation(7), ToTensor
-  and Normalize in DataLoader workers (2 on the CPU; 4 with pinned memory
+- baseline: ``torchvision.datasets.MNIST`` with the recipe's augmentation as
+  torchvision transforms (RandomRotation(7), RandomCrop(28, padding=1)),
+  ToTensor and Normalize in DataLoader workers (2 on the CPU; 4 with pinned memory
   and non-blocking copies on CUDA), SGD with Nesterov momentum, the usual
   ``zero_grad / forward / backward / step`` loop with a one-cycle schedule.
 - ksweep: the real trainer (:func:`ksweep.train.trainer.prepare` and
   :meth:`~ksweep.train.trainer.Run.train_epoch`) running the mnist8k recipe
   as configured -- which does *more* per step than the baseline (an EMA
-  update, on-device rotation of every image each epoch) -- eagerly and, on
+  update, on-device augmentation of every image each epoch) -- eagerly and, on
   CUDA, with the whole step captured in a CUDA graph, alone and with
   torch.compile.
 
@@ -117,12 +118,24 @@ def torchvision_mnist(data_dir: str, scratch: Path) -> Path:
     return scratch
 
 
-def time_dataloader(root: Path, device: str, steps: int, workers: int) -> dict[str, float]:
+def recipe_transforms(settings: TrainSettings) -> list:
+    """The recipe's augmentation as the usual per-image torchvision transforms (PIL side)."""
+    augment: list = []
+    if settings.augment_rotation > 0:
+        augment.append(transforms.RandomRotation(settings.augment_rotation))
+    if settings.augment_crop_padding > 0:
+        augment.append(transforms.RandomCrop(28, padding=settings.augment_crop_padding))
+    return augment
+
+
+def time_dataloader(
+    root: Path, device: str, steps: int, workers: int, augment: list
+) -> dict[str, float]:
     """Seconds of a measured epoch of the plain loop (after a warm-up epoch), and eval time."""
     torch.manual_seed(0)
     mean, std = DATASETS["MNIST"].mean, DATASETS["MNIST"].std
     train_tf = transforms.Compose(
-        [transforms.RandomRotation(7), transforms.ToTensor(), transforms.Normalize(mean, std)]
+        [*augment, transforms.ToTensor(), transforms.Normalize(mean, std)]
     )
     test_tf = transforms.Compose([transforms.ToTensor(), transforms.Normalize(mean, std)])
     train_set = Subset(
@@ -226,7 +239,8 @@ def main(argv: list[str] | None = None) -> int:
             steps = args.cpu_steps if device == "cpu" else args.cuda_steps
             workers = 2 if device == "cpu" else 4
             print(f"{device}: one warm-up and one measured epoch of {steps} steps each")
-            base = figures(time_dataloader(root, device, steps, workers))
+            augment = recipe_transforms(recipe_settings(device, steps, data_dir))
+            base = figures(time_dataloader(root, device, steps, workers, augment))
             pinned = ", pinned" if device == "cuda" else ""
             name = f"torchvision DataLoader ({workers} workers{pinned})"
             report(device, name, base)
