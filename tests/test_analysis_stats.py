@@ -229,3 +229,20 @@ def test_welch_difference(a, b, change, half):
     assert (got_half is None) == (half is None)
     if half is not None:
         assert got_half == pytest.approx(half, abs=1e-3)
+
+
+def test_per_seed_line_names_each_seed_and_the_worst_one():
+    from ksweep.analysis.text import per_seed_line
+
+    records = [
+        trial("config_001", 99.5, seed=0),
+        trial("config_002", None, seed=1, status="failed"),
+        trial("config_003", 99.43, seed=2),
+    ]
+    group = analyze(records, ["CONFIG_SEED"]).ranking.best
+    line = per_seed_line(METRICS["test_acc"], group)
+    assert line == "Per seed (test_acc): 0: 99.50%, 1: failed, 2: 99.43% (lowest 99.43%)"
+    for record, loss in zip(records, (0.2, None, 0.3), strict=True):
+        record["val/loss"] = loss
+    by_loss = analyze(records, ["CONFIG_SEED"], "val/loss").ranking.best
+    assert per_seed_line(METRICS["val/loss"], by_loss).endswith("(highest 0.3000)")

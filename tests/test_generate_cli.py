@@ -141,3 +141,32 @@ def test_a_defconfig_with_a_dropped_value_is_refused(tmp_path, monkeypatch, caps
     assert main(["--kconfig", KCONFIG, "defconfig", "bad"]) == 2
     assert "outside its Kconfig range" in capsys.readouterr().err
     assert not (tmp_path / ".config").exists()
+
+
+SHIPPED_RANGES = {  # every defconfigs/*-range and its number of configurations
+    "quickstart-range": 6,
+    "resnet18-state-pruning-compare-range": 36,
+    "mnist8k-throughput-range": 16,
+    "mnist8k-seeds-range": 3,
+}
+
+
+def test_every_shipped_range_config_generates(tmp_path):
+    shipped = {p.name for p in (ROOT / "defconfigs").glob("*-range")}
+    assert shipped == set(SHIPPED_RANGES), "add the new range config to SHIPPED_RANGES"
+    for name, count in SHIPPED_RANGES.items():
+        out = tmp_path / name
+        assert generate(ROOT / "defconfigs" / name, out) == 0, name
+        assert len(list(out.glob("config_*"))) == count, name
+
+
+def test_the_mnist8k_seed_check_ranks_on_the_last_three_epochs(tmp_path):
+    out = tmp_path / "seeds"
+    assert generate(ROOT / "defconfigs" / "mnist8k-seeds-range", out) == 0
+    seeds = []
+    for config in sorted(out.glob("config_*")):
+        text = config.read_text()
+        assert 'CONFIG_SWEEP_METRIC="last3_test_acc"' in text
+        assert "CONFIG_MODEL_SELECT_MNIST8K=y" in text and "CONFIG_NUM_EPOCHS=15" in text
+        seeds += [line for line in text.splitlines() if line.startswith("CONFIG_SEED=")]
+    assert seeds == ["CONFIG_SEED=0", "CONFIG_SEED=1", "CONFIG_SEED=2"]
