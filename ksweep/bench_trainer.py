@@ -17,9 +17,10 @@ only; evaluation is reported separately).
 - ksweep: the real trainer (:func:`ksweep.train.trainer.prepare` and
   :meth:`~ksweep.train.trainer.Run.train_epoch`) running the mnist8k recipe
   as configured -- which does *more* per step than the baseline (an EMA
-  update, on-device augmentation of every image each epoch) -- eagerly and, on
-  CUDA, with the whole step captured in a CUDA graph, alone and with
-  torch.compile.
+  update, on-device augmentation of every image each epoch) -- on the CPU in
+  both memory layouts (NCHW, the recipe's, and channels-last,
+  CONFIG_CPU_CHANNELS_LAST=y), and on CUDA eagerly and with the whole step
+  captured in a CUDA graph, alone and with torch.compile.
 
 Numbers depend on the machine and its load; nothing here is asserted by a
 test. The MNIST files are decompressed into a temporary folder for
@@ -62,15 +63,18 @@ MAX_STEPS = 60000 // BATCH  # measured epochs use full batches of the 60k traini
 RECIPE_EPOCHS = 15
 
 
-def recipe_settings(device: str, steps: int, data_dir: str, **cuda: bool) -> TrainSettings:
-    """defconfigs/mnist8k, resolved, on ``device``, with epochs of ``steps`` steps."""
+def recipe_settings(device: str, steps: int, data_dir: str, **options: bool) -> TrainSettings:
+    """defconfigs/mnist8k, resolved, on ``device``, with epochs of ``steps`` steps.
+
+    ``options`` set bool symbols by name, e.g. ``CUDA_GRAPHS=True``.
+    """
     tree = KconfigTree(ROOT / "Kconfig")
     assignments = [
         ("DEVICE", device),
         ("DATA_DIR", data_dir),
         ("DATA_SUBSET", str(steps * BATCH)),
         ("NUM_EPOCHS", "2"),
-        *((f"CUDA_{name.upper()}", "y" if on else "n") for name, on in cuda.items()),
+        *((name, "y" if on else "n") for name, on in options.items()),
     ]
     resolution = tree.resolve(DEFCONFIG, assignments)
     settings = settings_from_config(parse_config_text(resolution.config_text))
@@ -221,7 +225,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cuda-steps", type=int, default=468, help="steps per CUDA epoch")
     parser.add_argument("--data-dir", default=None, help="MNIST files (default: the defconfig's)")
     parser.add_argument("--json", default=None, help="also write the figures to this file")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch threads in this process (1 = a trial of a sweep with JOBS equal to the cores)",
+    )
     args = parser.parse_args(argv)
+    if args.threads is not None:
+        if args.threads < 1:
+            parser.error("--threads must be 1 or more")
+        torch.set_num_threads(args.threads)
     for steps in (args.cpu_steps, args.cuda_steps):
         if not 1 <= steps <= MAX_STEPS:
             parser.error(f"steps per epoch must be 1..{MAX_STEPS} (60,000 images / {BATCH})")
@@ -245,15 +259,19 @@ def main(argv: list[str] | None = None) -> int:
             name = f"torchvision DataLoader ({workers} workers{pinned})"
             report(device, name, base)
             results[f"{device}/dataloader"] = base
-            variants = {"ksweep trainer (eager)": {}}
-            if device == "cuda":
-                variants["ksweep trainer (CUDA graph of the whole step)"] = {"graphs": True}
+            variants: dict[str, dict[str, bool]] = {}
+            if device == "cpu":
+                variants["ksweep trainer (eager, NCHW)"] = {"CPU_CHANNELS_LAST": False}
+                variants["ksweep trainer (eager, channels-last)"] = {"CPU_CHANNELS_LAST": True}
+            else:
+                variants["ksweep trainer (eager)"] = {}
+                variants["ksweep trainer (CUDA graph of the whole step)"] = {"CUDA_GRAPHS": True}
                 variants["ksweep trainer (CUDA graph + torch.compile)"] = {
-                    "graphs": True,
-                    "compile": True,
+                    "CUDA_GRAPHS": True,
+                    "CUDA_COMPILE": True,
                 }
-            for label, cuda in variants.items():
-                settings = recipe_settings(device, steps, data_dir, **cuda)
+            for label, options in variants.items():
+                settings = recipe_settings(device, steps, data_dir, **options)
                 row = figures(time_ksweep(settings, device), base)
                 report(device, label, row)
                 results[f"{device}/{row['mode']}"] = row

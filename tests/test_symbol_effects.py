@@ -147,6 +147,8 @@ EXEMPT: dict[str, str] = {
     "best.pt appears, holds the best epoch's weights and loads with weights_only",
     "SPECTRAL_DIAG": "an output, not a training choice: test_train_outputs.py checks spectral.json",
     "SPECTRAL_TOPK": "an output, not a training choice: test_train_outputs.py checks k values",
+    "CPU_CHANNELS_LAST": "a memory layout, not a training choice: test_train_channels_last.py "
+    "checks that it reaches weights and batches and trains like NCHW to rounding",
     "CUDA_BF16": "CUDA only (ignored with a warning on the CPU, checked in test_train_outputs.py); "
     "its effect is tested by the cuda-marked tests in test_train_cuda.py",
     "CUDA_CHANNELS_LAST": "CUDA only, like CUDA_BF16 (test_train_cuda.py)",

@@ -1,4 +1,9 @@
-"""CUDA-only speed-ups: which of them apply to a run, and whole-step CUDA-graph replay.
+"""Speed-ups: which of them apply to a run, and whole-step CUDA-graph replay.
+
+On the CPU the only one is the channels-last (NHWC) memory format
+(CONFIG_CPU_CHANNELS_LAST, on by default for CIFAR): oneDNN runs many
+convolutions faster on NHWC tensors, tinycnn's depthwise ones most of all
+(the Kconfig help has the measurements). Everything else here is for CUDA.
 
 A ~8k-parameter CNN at batch 128 is launch-bound on a modern GPU: each step
 launches a few hundred tiny kernels and the GPU waits on the Python that
@@ -19,7 +24,7 @@ nothing about what is trained. The learning rate lives in a device tensor
 that the schedule updates in place between replays (see
 :func:`ksweep.train.optim.build_optimizer`).
 
-Everything here is guarded by the device: CPU runs never construct a
+The CUDA options are guarded by the device: CPU runs never construct a
 stream, graph, autocast context or compiled module, and the requested
 options are reported as ignored.
 """
@@ -40,7 +45,7 @@ WARMUP_STEPS = 3  # eager steps per batch shape before it is captured (PyTorch's
 
 @dataclass(frozen=True)
 class Acceleration:
-    """The CUDA options in effect for one run (all False on the CPU)."""
+    """The options in effect for one run (on the CPU, at most channels_last)."""
 
     bf16: bool = False
     channels_last: bool = False
@@ -63,7 +68,7 @@ def resolve_acceleration(settings: TrainSettings, device: str) -> tuple[Accelera
     if device != "cuda":
         ignored = [f"CONFIG_{name}=y" for name, on in requested.items() if on]
         notes = [f"{', '.join(ignored)} only apply on CUDA; training eagerly on {device}"]
-        return Acceleration(), notes if ignored else []
+        return Acceleration(channels_last=settings.cpu_channels_last), notes if ignored else []
     graphs = settings.cuda_graphs
     notes: list[str] = []
     if graphs:

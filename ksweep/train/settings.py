@@ -87,6 +87,7 @@ class TrainSettings:
     ema_decay: float = 0.0  # per-step EMA decay of the evaluated weights; 0 = EMA off
     save_checkpoint: bool = False  # best.pt in the output folder
     spectral_topk: int = 0  # singular values per weight matrix in spectral.json; 0 = off
+    cpu_channels_last: bool = False  # NHWC layout on the CPU (speed only)
     cuda_bf16: bool = False  # CUDA only, like the three below
     cuda_channels_last: bool = False
     cuda_compile: bool = False
@@ -254,6 +255,7 @@ def settings_from_config(
     save_checkpoint = r.boolean("SAVE_CHECKPOINT")
     spectral = r.boolean("SPECTRAL_DIAG")
     spectral_topk = r.when(spectral, lambda: r.integer("SPECTRAL_TOPK", 1), 0)
+    cpu_channels_last = r.boolean("CPU_CHANNELS_LAST")
     cuda_bf16 = r.boolean("CUDA_BF16")
     cuda_channels_last = r.boolean("CUDA_CHANNELS_LAST")
     cuda_compile = r.boolean("CUDA_COMPILE")
@@ -350,6 +352,7 @@ def settings_from_config(
         ema_decay=ema_decay,
         save_checkpoint=save_checkpoint,
         spectral_topk=spectral_topk,
+        cpu_channels_last=cpu_channels_last,
         cuda_bf16=cuda_bf16,
         cuda_channels_last=cuda_channels_last,
         cuda_compile=cuda_compile,
