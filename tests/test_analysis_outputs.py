@@ -137,6 +137,10 @@ def test_report_lists_only_the_varying_symbols_and_links_every_plot(sweep):
     assert table[2].startswith("| **1** | **config_004** | **ADAM** | **97.00 ± 1.00** | **3** |")
     assert table[3].startswith("| 2 | config_007 ≈ | ADAMW | 96.50 ± 0.71 | 2 |")
     assert "CONFIG_SEED" not in table[0] and "LEARNING_RATE" not in report
+    per_seed = [line for line in report.splitlines() if line.startswith("- **Per seed")]
+    assert per_seed == [
+        "- **Per seed (test_acc):** 0: 97.00%, 1: 98.00%, 2: 96.00% (lowest 96.00%)."
+    ]
     links = [line.split("](")[1].rstrip(")") for line in report.splitlines() if "![" in line]
     assert sorted(Path(link).name for link in links) == sorted(
         p.name for p in (sweep / "plots").iterdir()

@@ -16,7 +16,14 @@ from ksweep.analysis.core import Analysis
 from ksweep.analysis.labels import settings_text, short_symbol, shown
 from ksweep.analysis.metrics import WALL_TIME
 from ksweep.analysis.stats import Group
-from ksweep.analysis.text import NO_SEEDS, cheapest_line, marginal_text, mean_text, verdict
+from ksweep.analysis.text import (
+    NO_SEEDS,
+    cheapest_line,
+    marginal_text,
+    mean_text,
+    per_seed_line,
+    verdict,
+)
 
 CSV_METRICS = (
     "test_acc",
@@ -147,6 +154,9 @@ def report_markdown(
             f"- **Best:** {best.name} ({settings_text(best.settings) or 'the one configuration'}"
             f"): {metric.short} {mean_text(metric, best.metric, interval=True).replace('+-', '±')}."
         )
+        if len(best.records) > 1:
+            label, _, values = per_seed_line(metric, best).partition(": ")
+            out.append(f"- **{label}:** {values}.")
     out += [f"- **Note:** {note}" for note in analysis.notes]
     out += ["", "**Verdict:** " + " ".join(verdict(analysis) or ["no configuration completed."])]
     out += ["", "## Ablation table", ""]
