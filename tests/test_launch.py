@@ -317,3 +317,33 @@ def test_two_sweeps_started_in_the_same_second_get_their_own_folders(tmp_path):
 
     first, second = new_sweep_dir(tmp_path), new_sweep_dir(tmp_path)
     assert first != second and first.is_dir() and second.is_dir()
+
+
+@pytestmark_slow
+def test_status_shows_the_epoch_a_running_trial_has_reached(tmp_path):
+    """A real sweep whose trial finishes epoch 1 and then hangs: status reads its metrics.jsonl."""
+    range_file = tmp_path / "stuck-range"
+    range_file.write_text(
+        f"# ksweep: base={ROOT / 'defconfigs' / 'quickstart'}\n"
+        "CONFIG_DATA_SUBSET=128\nCONFIG_NUM_EPOCHS=3\n"
+        'CONFIG_DEBUG_FAULT="hang"\nCONFIG_DEBUG_FAULT_EPOCH=2\n'
+    )
+    configs = tmp_path / "configs"
+    assert main(["--kconfig", KCONFIG, "generate", str(range_file), "--out", str(configs)]) == 0
+    results = tmp_path / "results"
+    sweep_cmd = ksweep("run", "--config-dir", str(configs), "--output-dir", str(results))
+    runner = subprocess.Popen([*sweep_cmd, "--device", "cpu", "--quiet", "--timeout", "120"])
+    try:
+        deadline = time.monotonic() + 90
+        text = ""
+        while time.monotonic() < deadline and "epoch 1/3" not in text:
+            time.sleep(0.5)
+            status = subprocess.run(
+                ksweep("status", "--output-dir", str(results)), capture_output=True, text=True
+            )
+            text = status.stdout
+        assert "running config_001 on cpu#0" in text, text
+        assert "(attempt 1), epoch 1/3, test " in text, text
+    finally:
+        runner.send_signal(signal.SIGTERM)
+        runner.wait(timeout=60)
