@@ -212,7 +212,8 @@ def machine() -> str:
     except OSError:
         pass
     threads = torch.get_num_threads()
-    text = f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__} ({threads} threads)"
+    plural = "s" if threads != 1 else ""
+    text = f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__} ({threads} thread{plural})"
     if torch.cuda.is_available():
         text += f", GPU {torch.cuda.get_device_name()}"
     return text
