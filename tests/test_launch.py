@@ -344,6 +344,8 @@ def test_status_shows_the_epoch_a_running_trial_has_reached(tmp_path):
             text = status.stdout
         assert "running config_001 on cpu#0" in text, text
         assert "(attempt 1), epoch 1/3, test " in text, text
+        # Nothing has finished, yet the ETA is extrapolated from the epoch that has.
+        assert "done 0/1" in text and "ETA ?" not in text, text
     finally:
         runner.send_signal(signal.SIGTERM)
         runner.wait(timeout=60)

@@ -54,3 +54,11 @@ def test_failed_trials_never_lead_and_the_line_says_so_when_none_completed() -> 
     line = view(2, records, running=0, concurrency=2).line()
     assert line.endswith("best 80.00% config_002")
     assert "done 1/2" in line and "failed 1" in line
+
+
+def test_before_any_trial_finishes_running_trials_project_the_eta() -> None:
+    assert view(4, [], running=2, concurrency=2).eta_seconds is None
+    projected = view(4, [], running=2, concurrency=2, projected=[100.0, 140.0])
+    assert projected.eta_seconds == 240.0  # 4 trials of 120 s, two at a time
+    finished = [record("config_001", 90.0, 30.0, "0.1")]
+    assert view(4, finished, 1, 2, projected=[500.0]).eta_seconds == 45.0  # measured wins

@@ -54,11 +54,22 @@ class ProgressView:
         )
 
 
-def view(total: int, records: Sequence[dict], running: int, concurrency: int) -> ProgressView:
-    """Progress from finished records; the ETA assumes unfinished trials take the mean time."""
+def view(
+    total: int,
+    records: Sequence[dict],
+    running: int,
+    concurrency: int,
+    projected: Sequence[float] = (),
+) -> ProgressView:
+    """Progress from finished records; the ETA assumes unfinished trials take the mean time.
+
+    Until a trial has finished, ``projected`` (running trials' durations
+    extrapolated from the epochs they have done) stands in for that mean.
+    """
     done = sum(1 for r in records if r.get("status") == "completed")
     failed = len(records) - done
     times = [r["wall_time"] for r in records if isinstance(r.get("wall_time"), int | float)]
+    times = times or list(projected)
     unfinished = total - len(records)
     eta = None
     if times:

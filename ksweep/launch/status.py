@@ -8,6 +8,7 @@ sweep runs, after it finished, or after it was killed.
 from __future__ import annotations
 
 import os
+from datetime import datetime
 from pathlib import Path
 
 from ksweep.analysis.trialfiles import epochs
@@ -54,7 +55,10 @@ def status_text(sweep_dir: Path) -> str:
     if state == "running" and not runner_alive:
         state = "stopped without finishing (the runner is gone); resume it"
     concurrency = max(1, len(running))
-    progress = view(len(trials), records, len(running), concurrency)
+    projected = [
+        d for trial, status in running if (d := projected_duration(sweep_dir, trial, status))
+    ]
+    progress = view(len(trials), records, len(running), concurrency, projected)
     lines = [
         f"Sweep: {sweep_dir}",
         f"State: {state}",
@@ -90,6 +94,27 @@ def epoch_text(sweep_dir: Path, trial: TrialSpec) -> str:
     text = f", epoch {last.get('epoch', len(rows))}/{total}"
     acc = last.get("test_acc")
     return text + (f", test {acc:.2f}%" if isinstance(acc, int | float) else "")
+
+
+def projected_duration(sweep_dir: Path, trial: TrialSpec, status: dict) -> float | None:
+    """A running trial's whole duration, extrapolated from the epochs it has finished."""
+    rows = epochs(sweep_dir / trial.test_name)
+    total = typed_int(parse_config_text(trial.config_text).get("NUM_EPOCHS"))
+    try:
+        started = datetime.fromisoformat(status["started"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    if not rows or not total:
+        return None
+    elapsed = (datetime.now(started.tzinfo) - started).total_seconds()
+    return elapsed * total / len(rows)
+
+
+def typed_int(text: str | None) -> int | None:
+    try:
+        return int(text) if text is not None else None
+    except ValueError:
+        return None
 
 
 def _read(path: Path):
