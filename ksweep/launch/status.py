@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ksweep.analysis.trialfiles import epochs
+from ksweep.collect import typed_value
 from ksweep.configfile import parse_config_text
 from ksweep.launch.progress import format_duration, view
 from ksweep.launch.state import SNAPSHOT_DIR, read_status
@@ -80,26 +81,30 @@ def status_text(sweep_dir: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
+def logged_epochs(sweep_dir: Path, trial: TrialSpec) -> tuple[list[dict], int | None]:
+    """The epochs a running trial has streamed to metrics.jsonl, and how many it will run."""
+    total = typed_value(parse_config_text(trial.config_text).get("NUM_EPOCHS"))
+    return epochs(sweep_dir / trial.test_name), total if isinstance(total, int) else None
+
+
 def epoch_text(sweep_dir: Path, trial: TrialSpec) -> str:
-    """Where a running trial is, from the metrics.jsonl it streams: ", epoch 6/15, test 99.35%".
+    """Where a running trial is: ", epoch 6/15, test 99.35%".
 
     A trial of a long run can take many minutes; its epochs are the only sign
     between start and finish that it is moving, and how fast.
     """
-    rows = epochs(sweep_dir / trial.test_name)
+    rows, total = logged_epochs(sweep_dir, trial)
     if not rows:
         return ", no epoch finished yet"
     last = rows[-1]
-    total = parse_config_text(trial.config_text).get("NUM_EPOCHS", "?")
-    text = f", epoch {last.get('epoch', len(rows))}/{total}"
+    text = f", epoch {last.get('epoch', len(rows))}/{total or '?'}"
     acc = last.get("test_acc")
     return text + (f", test {acc:.2f}%" if isinstance(acc, int | float) else "")
 
 
 def projected_duration(sweep_dir: Path, trial: TrialSpec, status: dict) -> float | None:
     """A running trial's whole duration, extrapolated from the epochs it has finished."""
-    rows = epochs(sweep_dir / trial.test_name)
-    total = typed_int(parse_config_text(trial.config_text).get("NUM_EPOCHS"))
+    rows, total = logged_epochs(sweep_dir, trial)
     try:
         started = datetime.fromisoformat(status["started"])
     except (KeyError, TypeError, ValueError):
@@ -108,13 +113,6 @@ def projected_duration(sweep_dir: Path, trial: TrialSpec, status: dict) -> float
         return None
     elapsed = (datetime.now(started.tzinfo) - started).total_seconds()
     return elapsed * total / len(rows)
-
-
-def typed_int(text: str | None) -> int | None:
-    try:
-        return int(text) if text is not None else None
-    except ValueError:
-        return None
 
 
 def _read(path: Path):
