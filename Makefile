@@ -38,11 +38,12 @@ RETRIES ?=
 FAIL_FAST ?=
 LAUNCHER ?=
 BACKEND ?=
+HEARTBEAT ?=
 LAUNCH_FLAGS = $(if $(DEVICE),--device $(DEVICE)) $(if $(JOBS),--jobs $(JOBS)) \
 	$(if $(GPUS),--gpus $(GPUS)) $(if $(TRIALS_PER_GPU),--trials-per-gpu $(TRIALS_PER_GPU)) \
 	$(if $(TRIAL_TIMEOUT),--timeout $(TRIAL_TIMEOUT)) $(if $(RETRIES),--retries $(RETRIES)) \
 	$(if $(filter 1 y yes,$(FAIL_FAST)),--fail-fast) $(if $(LAUNCHER),--launcher $(LAUNCHER)) \
-	$(if $(BACKEND),--backend $(BACKEND))
+	$(if $(BACKEND),--backend $(BACKEND)) $(if $(HEARTBEAT),--heartbeat $(HEARTBEAT))
 RUN_FLAGS = --output-dir $(OUTPUT_DIR) $(LAUNCH_FLAGS)
 # SWEEP names a results folder; without it, status and resume take the newest one.
 NEWEST_SWEEP = $(lastword $(sort $(wildcard $(OUTPUT_DIR)/sweep_*)))
@@ -72,6 +73,7 @@ help: ## list targets, variables and defconfigs
 	@echo "  FAIL_FAST=1         stop the sweep at the first failed trial"
 	@echo "  LAUNCHER=ray        run trials as Ray tasks (RAY_ADDRESS picks a cluster)"
 	@echo "  BACKEND=fork|exec   fork trials from a server with torch imported, or exec fresh ones"
+	@echo "  HEARTBEAT=S         with JOBS>1, each running trial's newest epoch every S s (default 30, 0: off)"
 	@echo "  DEFCONFIG=NAME      target of savedefconfig"
 	@echo "  SWEEP=DIR           a results folder, for sweep-analyze (default: the newest)"
 	@echo "  METRIC=NAME         rank by test_acc, val/loss, val/acc, training_time, final_sparsity, ..."

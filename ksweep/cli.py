@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from ksweep.diagnostics import InputErrors
+from ksweep.launch.watch import HEARTBEAT_SECONDS
 
 DEFAULT_KCONFIG = "Kconfig"
 DEFAULT_CONFIG_DIR = "sweep_configs"
@@ -63,6 +64,7 @@ def launch_options(args: argparse.Namespace):
         backend=args.backend,
         launcher=args.launcher,
         verbose=not args.quiet,
+        heartbeat=args.heartbeat,
     )
 
 
@@ -276,6 +278,13 @@ def build_parser() -> argparse.ArgumentParser:
             help="seconds before a trial is stopped (TRIAL_TIMEOUT)",
         )
         sub.add_argument("--retries", type=int, default=0, help="re-runs of a failed trial")
+        sub.add_argument(
+            "--heartbeat",
+            type=float,
+            default=HEARTBEAT_SECONDS,
+            help="with JOBS>1, say each running trial's newest epoch at most every this many "
+            "seconds (HEARTBEAT; 0: never)",
+        )
         sub.add_argument("--fail-fast", action="store_true", help="stop at the first failure")
         sub.add_argument(
             "--backend",

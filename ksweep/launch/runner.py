@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ksweep.analysis.report import best_line, write_final_reports, write_reports
+from ksweep.collect import typed_value
 from ksweep.configfile import parse_config_text, quote, set_config_value
 from ksweep.launch.process import Starter
 from ksweep.launch.progress import view
@@ -32,6 +33,7 @@ from ksweep.launch.state import (
 )
 from ksweep.launch.trial import run_trial
 from ksweep.launch.trials import TrialSpec, load_trials
+from ksweep.launch.watch import HEARTBEAT_SECONDS, Heartbeat
 from ksweep.locks import folder_lock
 from ksweep.manifest import finish_manifest, start_manifest
 from ksweep.store import write_json_atomic
@@ -61,6 +63,7 @@ class LaunchOptions:
     backend: str | None = None
     launcher: str = "local"
     verbose: bool = True
+    heartbeat: float = HEARTBEAT_SECONDS  # seconds between a running trial's epoch lines; 0: off
 
     def check(self) -> None:
         problems = []
@@ -71,6 +74,8 @@ class LaunchOptions:
                 problems.append(f"{name}={value} must be 1 or more")
         if self.timeout is not None and self.timeout <= 0:
             problems.append(f"TRIAL_TIMEOUT={self.timeout:g} must be a positive number of seconds")
+        if self.heartbeat < 0:
+            problems.append(f"HEARTBEAT={self.heartbeat:g} must be 0 (off) or more seconds")
         if self.retries < 0:
             problems.append(f"RETRIES={self.retries} must be 0 or more")
         if self.launcher not in LAUNCHERS:
@@ -255,6 +260,11 @@ def _execute(
                 f"[{progress.line()}] {record['config_file']} {shown} in {record['wall_time']:.1f}s"
             )
 
+    echo = options.verbose and len(slots) == 1
+    heartbeat = None
+    if options.verbose and not echo and options.heartbeat > 0:
+        epochs_of = {t.config_name: _num_epochs(t.config_text) for t in trials}
+        heartbeat = Heartbeat(say, epochs_of, options.heartbeat)
     scheduler = Scheduler(
         sweep_dir,
         slots,
@@ -263,7 +273,8 @@ def _execute(
         say,
         options.retries,
         options.fail_fast,
-        echo=options.verbose and len(slots) == 1,
+        echo=echo,
+        tick=heartbeat.poll if heartbeat is not None else None,
     )
     say(
         f"ksweep: {len(work)} of {len(trials)} configurations to run -> {sweep_dir} "
@@ -323,6 +334,11 @@ def _slot_runner(options: LaunchOptions):
         return run_trial(trial_dir, starter, slot.env, options.timeout, echo, should_stop, on_start)
 
     return run_in_slot
+
+
+def _num_epochs(config_text: str) -> int | None:
+    value = typed_value(parse_config_text(config_text).get("NUM_EPOCHS"))
+    return value if isinstance(value, int) else None
 
 
 def _write_results(sweep_dir: Path, records: list[dict], varying_symbols: list[str]) -> None:

@@ -51,6 +51,7 @@ class Scheduler:
         retries: int = 0,
         fail_fast: bool = False,
         echo: bool = False,
+        tick: Callable[[dict[str, Path]], None] | None = None,
     ):
         self.sweep_dir = sweep_dir
         self.slots = slots
@@ -60,6 +61,8 @@ class Scheduler:
         self.retries = retries
         self.fail_fast = fail_fast
         self.echo = echo
+        self.tick = tick  # called from the waiting thread with the running trials' folders
+        self._active: dict[str, Path] = {}  # config name -> folder of its current attempt
         self.stop = threading.Event()
         self._pending: deque[Work] = deque()
         self._lock = threading.Lock()
@@ -92,7 +95,10 @@ class Scheduler:
         # report before the running trials were stopped.
         try:
             while not self._all_done.wait(0.2):
-                pass
+                if self.tick is not None:
+                    with self._lock:
+                        active = dict(self._active)
+                    self.tick(active)
         except KeyboardInterrupt:
             self.stop.set()
             while True:
@@ -157,7 +163,13 @@ class Scheduler:
                 )
 
             echo = (lambda line: self.say(f"    {line}")) if self.echo else None
-            outcome = self.run_in_slot(trial_dir, slot, self.stop.is_set, echo, running)
+            with self._lock:
+                self._active[trial.config_name] = trial_dir
+            try:
+                outcome = self.run_in_slot(trial_dir, slot, self.stop.is_set, echo, running)
+            finally:
+                with self._lock:
+                    self._active.pop(trial.config_name, None)
             if outcome.status == "stopped":
                 set_status(trial_dir, state="stopped", attempt=attempt, slot=slot.name, **process)
                 retire(trial_dir, "interrupted")
