@@ -99,14 +99,13 @@ class Heartbeat:
                 self._last_said[name] = now
 
     def line(self, name: str, row: Mapping[str, Any]) -> str:
-        total = self.epochs_of.get(name)
-        text = f"  {name}: epoch {row.get('epoch', '?')}/{total or '?'}"
-        for key, label, fmt in (
-            ("test_acc", "test", "{:.2f}%"),
-            ("train/loss", "train loss", "{:.4f}"),
-            ("epoch_time", "", "{:.1f}s/epoch"),
+        parts = [f"epoch {row.get('epoch', '?')}/{self.epochs_of.get(name) or '?'}"]
+        for key, shown in (
+            ("test_acc", "test {:.2f}%"),
+            ("train/loss", "train loss {:.4f}"),
+            ("epoch_time", "{:.1f}s/epoch"),
         ):
             value = row.get(key)
             if isinstance(value, int | float):
-                text += f", {label} {fmt.format(value)}".replace(",  ", ", ")
-        return text
+                parts.append(shown.format(value))
+        return f"  {name}: {', '.join(parts)}"
