@@ -62,3 +62,19 @@ def test_before_any_trial_finishes_running_trials_project_the_eta() -> None:
     assert projected.eta_seconds == 240.0  # 4 trials of 120 s, two at a time
     finished = [record("config_001", 90.0, 30.0, "0.1")]
     assert view(4, finished, 1, 2, projected=[500.0]).eta_seconds == 45.0  # measured wins
+
+
+def test_the_leader_is_ranked_by_the_sweeps_own_metric_and_goal() -> None:
+    records = [
+        {**record("config_001", 97.0, 5.0, "0.1"), "val/loss": 0.30, "last3_test_acc": 96.0},
+        {**record("config_002", 96.0, 5.0, "0.01"), "val/loss": 0.20, "last3_test_acc": 96.5},
+    ]
+    assert leader(records) == ("config_001", 97.0)
+    assert leader(records, "val/loss", "min") == ("config_002", 0.20)
+    line = view(2, records, 0, 1, ranking=("last3_test_acc", "max")).line()
+    assert line.endswith("best last3_test_acc 96.50% config_002")
+    assert (
+        view(2, records, 0, 1, ranking=("val/loss", "min"))
+        .line()
+        .endswith("best val/loss 0.2000 config_002")
+    )

@@ -13,7 +13,7 @@ The metric and goal come from the command line, else from the trials'
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -75,18 +75,25 @@ def choose_metric(
         config = trialfiles.config_values(trialfiles.trial_dir(Path(sweep_dir), record))
         if config:
             break
+    return configured_metric(config, metric, goal)
+
+
+def configured_metric(
+    config: Mapping[str, str], metric: str | None = None, goal: str | None = None
+) -> tuple[str, str]:
+    """:func:`choose_metric` for one trial's config values (``SWEEP_METRIC`` ... unprefixed)."""
     # A hand-made config folder is not checked against the schema; a value the analyzer
     # does not know is ignored (the text's "Ranked by" line says what was used) rather than
     # stopping a running sweep.
-    configured_metric = config.get("SWEEP_METRIC")
-    configured_metric = configured_metric if configured_metric in METRICS else None
-    configured_goal = config.get("SWEEP_GOAL")
-    configured_goal = configured_goal if configured_goal in GOALS else None
+    named_metric = config.get("SWEEP_METRIC")
+    named_metric = named_metric if named_metric in METRICS else None
+    named_goal = config.get("SWEEP_GOAL")
+    named_goal = named_goal if named_goal in GOALS else None
     if metric is None:
-        metric = configured_metric or "test_acc"
-        goal = goal or configured_goal
-    elif goal is None and metric == configured_metric:
-        goal = configured_goal
+        metric = named_metric or "test_acc"
+        goal = goal or named_goal
+    elif goal is None and metric == named_metric:
+        goal = named_goal
     metric_spec = spec(metric)
     return metric, check_goal(goal or metric_spec.goal)
 

@@ -10,6 +10,7 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ksweep.analysis.metrics import spec
 from ksweep.analysis.stats import group_records, rank
 
 
@@ -37,17 +38,18 @@ class ProgressView:
     eta_seconds: float | None
     best_name: str | None
     best_value: float | None
+    metric: str = "test_acc"  # what best_value measures
 
     @property
     def remaining(self) -> int:
         return self.total - self.done - self.failed - self.running
 
     def line(self) -> str:
-        best = (
-            f"best {self.best_value:.2f}% {self.best_name}"
-            if self.best_name is not None
-            else "best -"
-        )
+        if self.best_name is None:
+            best = "best -"
+        else:
+            named = "" if self.metric == "test_acc" else f"{self.metric} "
+            best = f"best {named}{spec(self.metric).shown(self.best_value)} {self.best_name}"
         return (
             f"done {self.done}/{self.total} | running {self.running} | failed {self.failed}"
             f" | left {self.remaining} | ETA {format_duration(self.eta_seconds)} | {best}"
@@ -60,11 +62,13 @@ def view(
     running: int,
     concurrency: int,
     projected: Sequence[float] = (),
+    ranking: tuple[str, str] = ("test_acc", "max"),
 ) -> ProgressView:
     """Progress from finished records; the ETA assumes unfinished trials take the mean time.
 
     Until a trial has finished, ``projected`` (running trials' durations
     extrapolated from the epochs they have done) stands in for that mean.
+    ``ranking`` is the (metric, goal) the closing line will rank by.
     """
     done = sum(1 for r in records if r.get("status") == "completed")
     failed = len(records) - done
@@ -74,18 +78,19 @@ def view(
     eta = None
     if times:
         eta = statistics.mean(times) * unfinished / max(1, min(concurrency, max(unfinished, 1)))
-    best_name, best_value = leader(records)
-    return ProgressView(total, done, failed, running, eta, best_name, best_value)
+    best_name, best_value = leader(records, *ranking)
+    return ProgressView(total, done, failed, running, eta, best_name, best_value, ranking[0])
 
 
-def leader(records: Sequence[dict]) -> tuple[str | None, float | None]:
-    """The configuration leading on mean ``test_acc`` so far, and that mean.
+def leader(
+    records: Sequence[dict], metric: str = "test_acc", goal: str = "max"
+) -> tuple[str | None, float | None]:
+    """The configuration leading on the mean of ``metric`` so far, and that mean.
 
-    It is ranked exactly as the closing "Best:" line ranks a test_acc sweep
-    (seeds grouped into configurations, ties broken by mean wall time, then
-    name), so the live line never names one tied configuration and the
-    closing line another.
+    It is ranked exactly as the closing "Best:" line ranks (seeds grouped into
+    configurations, ties broken by mean wall time, then name), so the live
+    line never names one tied configuration and the closing line another.
     """
     varying = sorted({key for r in records for key in r if key.startswith("CONFIG_")})
-    best = rank(group_records(records, varying, "test_acc"), "test_acc", "max").best
+    best = rank(group_records(records, varying, metric), metric, goal).best
     return (best.name, best.metric.mean) if best is not None else (None, None)

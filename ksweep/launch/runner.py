@@ -17,7 +17,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
-from ksweep.analysis.report import best_line, write_final_reports, write_reports
+from ksweep.analysis.report import (
+    best_line,
+    configured_metric,
+    write_final_reports,
+    write_reports,
+)
 from ksweep.collect import typed_value
 from ksweep.configfile import parse_config_text, quote, set_config_value
 from ksweep.launch.process import Starter
@@ -243,6 +248,7 @@ def _execute(
     lock = threading.Lock()
     records = sorted(records, key=lambda r: r["config_file"])
     state = {"interrupted": False}
+    ranking = configured_metric(parse_config_text(trials[0].config_text))
 
     def on_record(record: dict) -> None:
         with lock:
@@ -255,7 +261,7 @@ def _execute(
                 if status == "completed"
                 else f"{status.upper()}: {record['error']}"
             )
-            progress = view(len(trials), records, scheduler.running, len(slots))
+            progress = view(len(trials), records, scheduler.running, len(slots), ranking=ranking)
             say(
                 f"[{progress.line()}] {record['config_file']} {shown} in {record['wall_time']:.1f}s"
             )

@@ -11,6 +11,7 @@ import os
 from datetime import datetime
 from pathlib import Path
 
+from ksweep.analysis.report import configured_metric
 from ksweep.analysis.trialfiles import epochs
 from ksweep.collect import typed_value
 from ksweep.configfile import parse_config_text
@@ -59,7 +60,10 @@ def status_text(sweep_dir: Path) -> str:
     projected = [
         d for trial, status in running if (d := projected_duration(sweep_dir, trial, status))
     ]
-    progress = view(len(trials), records, len(running), concurrency, projected)
+    ranking = configured_metric(parse_config_text(trials[0].config_text)) if trials else None
+    progress = view(
+        len(trials), records, len(running), concurrency, projected, ranking or ("test_acc", "max")
+    )
     lines = [
         f"Sweep: {sweep_dir}",
         f"State: {state}",
