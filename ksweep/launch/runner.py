@@ -23,7 +23,6 @@ from ksweep.analysis.report import (
     write_final_reports,
     write_reports,
 )
-from ksweep.collect import typed_value
 from ksweep.configfile import parse_config_text, quote, set_config_value
 from ksweep.launch.process import Starter
 from ksweep.launch.progress import view
@@ -269,7 +268,7 @@ def _execute(
     echo = options.verbose and len(slots) == 1
     heartbeat = None
     if options.verbose and not echo and options.heartbeat > 0:
-        epochs_of = {t.config_name: _num_epochs(t.config_text) for t in trials}
+        epochs_of = {t.config_name: t.num_epochs for t in trials}
         heartbeat = Heartbeat(say, epochs_of, options.heartbeat)
     scheduler = Scheduler(
         sweep_dir,
@@ -340,11 +339,6 @@ def _slot_runner(options: LaunchOptions):
         return run_trial(trial_dir, starter, slot.env, options.timeout, echo, should_stop, on_start)
 
     return run_in_slot
-
-
-def _num_epochs(config_text: str) -> int | None:
-    value = typed_value(parse_config_text(config_text).get("NUM_EPOCHS"))
-    return value if isinstance(value, int) else None
 
 
 def _write_results(sweep_dir: Path, records: list[dict], varying_symbols: list[str]) -> None:

@@ -13,7 +13,6 @@ from pathlib import Path
 
 from ksweep.analysis.report import configured_metric
 from ksweep.analysis.trialfiles import epochs
-from ksweep.collect import typed_value
 from ksweep.configfile import parse_config_text
 from ksweep.launch.progress import format_duration, view
 from ksweep.launch.state import SNAPSHOT_DIR, read_status
@@ -87,8 +86,7 @@ def status_text(sweep_dir: Path) -> str:
 
 def logged_epochs(sweep_dir: Path, trial: TrialSpec) -> tuple[list[dict], int | None]:
     """The epochs a running trial has streamed to metrics.jsonl, and how many it will run."""
-    total = typed_value(parse_config_text(trial.config_text).get("NUM_EPOCHS"))
-    return epochs(sweep_dir / trial.test_name), total if isinstance(total, int) else None
+    return epochs(sweep_dir / trial.test_name), trial.num_epochs
 
 
 def epoch_text(sweep_dir: Path, trial: TrialSpec) -> str:

@@ -32,6 +32,12 @@ class TrialSpec:
     def test_name(self) -> str:
         return f"{self.config_name}_{slug(self.varying)}" if self.varying else self.config_name
 
+    @property
+    def num_epochs(self) -> int | None:
+        """CONFIG_NUM_EPOCHS, for progress lines; None when the config does not say."""
+        text = parse_config_text(self.config_text).get("NUM_EPOCHS")
+        return int(text) if text is not None and text.isdigit() else None
+
 
 def slug(varying: dict[str, str | None], limit: int = 80) -> str:
     """A folder-safe summary of the varying values: ``optimizer_select-adam_learning_rate-0.01``."""
