@@ -27,6 +27,8 @@ GOAL ?=
 A ?=
 B ?=
 KSWEEP := $(PYTHON) -m ksweep
+SHARED_MNIST ?= ../shared/data/mnist
+DATA_LINK := data/MNIST/raw
 
 GENERATE_FLAGS = $(if $(BASE),--base $(BASE)) $(if $(filter 1 y yes,$(FORCE)),--force)
 JOBS ?= $(PARALLEL)
@@ -49,7 +51,7 @@ RUN_FLAGS = --output-dir $(OUTPUT_DIR) $(LAUNCH_FLAGS)
 NEWEST_SWEEP = $(lastword $(sort $(wildcard $(OUTPUT_DIR)/sweep_*)))
 SWEEP_OR_NEWEST = $(or $(SWEEP),$(NEWEST_SWEEP))
 
-.PHONY: help setup sweep sweep-generate sweep-run sweep-clean sweep-analyze menuconfig \
+.PHONY: help setup data-link sweep sweep-generate sweep-run sweep-clean sweep-analyze menuconfig \
 	sweep-parallel sweep-resume sweep-rerun-failed sweep-status sweep-estimate sweep-compare \
 	savedefconfig olddefconfig test lint format bench clean
 
@@ -87,29 +89,37 @@ help: ## list targets, variables and defconfigs
 
 setup: $(SETUP) ## create the virtual environment and install ksweep with its dependencies
 
+# A local copy of MNIST (SHARED_MNIST, the four idx files) is linked in as data/MNIST/raw,
+# where CONFIG_DATA_DIR's default ("data") finds it and where torchvision would download it:
+# defconfigs then name no path of one machine. Without such a copy this does nothing.
+data-link: ## link SHARED_MNIST (default ../shared/data/mnist) into data/MNIST/raw, if present
+	@if [ ! -e $(DATA_LINK) ] && [ -d "$(SHARED_MNIST)" ]; then \
+		mkdir -p $(dir $(DATA_LINK)) && ln -s "$(abspath $(SHARED_MNIST))" $(DATA_LINK) && \
+		echo "linked $(SHARED_MNIST) as $(DATA_LINK)"; fi
+
 $(VENV)/.ksweep-installed: pyproject.toml
 	python3 -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(VENV)/bin/python -m pip install --quiet -e '.[dev,ray]'
 	touch $@
 
-sweep: $(SETUP) ## generate and run the sweep of RANGE_CONFIG (default: the quickstart)
+sweep: $(SETUP) | data-link ## generate and run the sweep of RANGE_CONFIG (default: the quickstart)
 	$(KSWEEP) sweep $(RANGE_CONFIG) --out $(CONFIG_DIR) $(GENERATE_FLAGS) $(RUN_FLAGS)
 
 sweep-generate: $(SETUP) ## expand RANGE_CONFIG into sweep_configs/ (validates; runs nothing)
 	$(KSWEEP) generate $(RANGE_CONFIG) --out $(CONFIG_DIR) $(GENERATE_FLAGS)
 
-sweep-run: $(SETUP) ## run every config in sweep_configs/ into test_matrix_results/sweep_*/
+sweep-run: $(SETUP) | data-link ## run every config in sweep_configs/ into test_matrix_results/sweep_*/
 	$(KSWEEP) run --config-dir $(CONFIG_DIR) $(RUN_FLAGS)
 
-sweep-parallel: $(SETUP) ## generate and run RANGE_CONFIG with PARALLEL=N trials at once
+sweep-parallel: $(SETUP) | data-link ## generate and run RANGE_CONFIG with PARALLEL=N trials at once
 	$(KSWEEP) sweep $(RANGE_CONFIG) --out $(CONFIG_DIR) $(GENERATE_FLAGS) $(RUN_FLAGS)
 
-sweep-resume: $(SETUP) ## finish SWEEP=DIR (default: newest): run what did not finish
+sweep-resume: $(SETUP) | data-link ## finish SWEEP=DIR (default: newest): run what did not finish
 	@test -n "$(SWEEP_OR_NEWEST)" || { echo "error: no sweep to resume under $(OUTPUT_DIR)/; name one: make sweep-resume SWEEP=DIR" >&2; exit 2; }
 	$(KSWEEP) run --resume $(SWEEP_OR_NEWEST) $(LAUNCH_FLAGS)
 
-sweep-rerun-failed: $(SETUP) ## run SWEEP=DIR's failed and unfinished trials again
+sweep-rerun-failed: $(SETUP) | data-link ## run SWEEP=DIR's failed and unfinished trials again
 	@test -n "$(SWEEP_OR_NEWEST)" || { echo "error: no sweep under $(OUTPUT_DIR)/; name one: make sweep-rerun-failed SWEEP=DIR" >&2; exit 2; }
 	$(KSWEEP) run --resume $(SWEEP_OR_NEWEST) --rerun-failed $(LAUNCH_FLAGS)
 
@@ -132,7 +142,7 @@ sweep-compare: $(SETUP) ## compare sweeps A=DIR and B=DIR
 menuconfig: $(SETUP) ## edit .config in kconfiglib's menuconfig
 	KCONFIG_CONFIG=.config $(PYTHON) -m menuconfig Kconfig
 
-defconfig-%: $(SETUP) ## load defconfigs/NAME into .config
+defconfig-%: $(SETUP) | data-link ## load defconfigs/NAME into .config
 	$(KSWEEP) defconfig $*
 
 savedefconfig: $(SETUP) ## write .config's minimal form to defconfigs/NAME (DEFCONFIG=NAME)
@@ -152,7 +162,7 @@ lint: $(SETUP) ## ruff check and format check
 format: $(SETUP) ## ruff format the code
 	$(PYTHON) -m ruff format ksweep tests scripts
 
-bench: $(SETUP) ## benchmarks: per-trial overhead, sweep throughput by JOBS, trainer speed
+bench: $(SETUP) | data-link ## benchmarks: per-trial overhead, sweep throughput by JOBS, trainer speed
 	$(PYTHON) -m ksweep.bench
 	$(PYTHON) -m ksweep.bench_trainer
 

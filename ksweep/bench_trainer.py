@@ -1,10 +1,11 @@
 """``python -m ksweep.bench_trainer``: ksweep's trainer against a plain DataLoader loop.
 
 Same model (mnist8k), same data (MNIST from ``defconfigs/mnist8k``'s
-CONFIG_DATA_DIR), same batch size (128), in the same run, on the CPU and --
-where one is visible -- on CUDA. Each variant trains one warm-up epoch of
-``--steps`` steps (worker start-up, cuDNN autotuning, graph capture and
-compilation land there) and then one measured epoch of ``--steps`` steps;
+CONFIG_DATA_DIR, ``data/``, or ``--data-dir``), same batch size (128), in
+the same run, on the CPU and -- where one is visible -- on CUDA. Each
+variant trains one warm-up epoch of ``--steps`` steps (worker start-up,
+cuDNN autotuning, graph capture and compilation land there) and then one
+measured epoch of ``--steps`` steps;
 the figures are training steps per second, the projected time of a full
 60,000-image epoch (469 steps) and of the recipe's 15 epochs (training
 only; evaluation is reported separately).
@@ -61,6 +62,12 @@ BATCH = 128
 FULL_EPOCH_STEPS = math.ceil(60000 / BATCH)  # 469
 MAX_STEPS = 60000 // BATCH  # measured epochs use full batches of the 60k training images
 RECIPE_EPOCHS = 15
+
+
+def recipe_data_dir() -> str:
+    """CONFIG_DATA_DIR as defconfigs/mnist8k resolves it (the Kconfig default unless set)."""
+    resolution = KconfigTree(ROOT / "Kconfig").resolve(DEFCONFIG, [])
+    return parse_config_text(resolution.config_text)["DATA_DIR"]
 
 
 def recipe_settings(device: str, steps: int, data_dir: str, **options: bool) -> TrainSettings:
@@ -240,8 +247,8 @@ def main(argv: list[str] | None = None) -> int:
     for steps in (args.cpu_steps, args.cuda_steps):
         if not 1 <= steps <= MAX_STEPS:
             parser.error(f"steps per epoch must be 1..{MAX_STEPS} (60,000 images / {BATCH})")
-    os.chdir(ROOT)  # the defconfig's CONFIG_DATA_DIR is relative to the repository root
-    data_dir = args.data_dir or parse_config_text(DEFCONFIG.read_text())["DATA_DIR"]
+    os.chdir(ROOT)  # CONFIG_DATA_DIR is relative to the repository root
+    data_dir = args.data_dir or recipe_data_dir()
     devices = ["cpu", "cuda"] if args.device == "all" else [args.device]
     if "cuda" in devices and not torch.cuda.is_available():
         print("no CUDA GPU visible: CPU only")
