@@ -27,6 +27,7 @@ METRIC_FIELDS = (
     "setup_time",
     "params",
     "device",
+    "threads",
     "model",
     "dataset",
     "optimizer",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -43,6 +44,7 @@ FINAL_KEYS = {
     "training_time",
     "setup_time",
     "device",
+    "threads",
     "seed",
     "model",
     "dataset",
@@ -57,12 +59,19 @@ def _command(config: Path, out: Path) -> list[str]:
     return [sys.executable, "-m", "ksweep.train", "--config", str(config), "--out", str(out)]
 
 
-def run_cli(tmp_path: Path, overrides: dict[str, str]) -> tuple[subprocess.CompletedProcess, Path]:
+def run_cli(
+    tmp_path: Path, overrides: dict[str, str], env: dict[str, str] | None = None
+) -> tuple[subprocess.CompletedProcess, Path]:
     config = write_config(tmp_path / "config", combine(TINY, overrides), TINY_PRUNING)
     out = tmp_path / "out"
     out.mkdir(exist_ok=True)
     proc = subprocess.run(
-        _command(config, out), cwd=REPO_ROOT, capture_output=True, text=True, timeout=300
+        _command(config, out),
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, **(env or {})},
     )
     return proc, out
 
@@ -104,6 +113,11 @@ def test_success_writes_both_metrics_files(tmp_path: Path) -> None:
     assert labels == ("lenet5", "digits", "adamwprune")
     assert final["pruning_method"] == "state" and final["seed"] == 7
     assert final["final_sparsity"] == pytest.approx(0.7, abs=0.005)  # ramp ended at epoch 2
+
+
+def test_the_thread_count_is_recorded_because_cpu_results_depend_on_it(tmp_path: Path) -> None:
+    proc, out = run_cli(tmp_path, {"NUM_EPOCHS": "1"}, env={"KSWEEP_THREADS": "1"})
+    assert check_success(proc, out, epochs=1)["threads"] == 1
 
 
 @pytest.mark.slow

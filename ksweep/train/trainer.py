@@ -319,6 +319,9 @@ def _final_metrics(
         "training_time": training_time,
         "setup_time": setup_time,
         "device": run.device,
+        # CPU results depend on it (it changes the order of floating-point sums): a rerun
+        # matches bit for bit only with the same number of threads.
+        "threads": torch.get_num_threads(),
         "seed": settings.seed,
         "model": MODELS[settings.model].name,
         "dataset": run.data.spec.name,
