@@ -24,20 +24,23 @@ def generate(range_name: str, out: Path) -> Path:
     return out
 
 
+def run_args(configs: Path, results: Path, *flags: str) -> list[str]:
+    """``ksweep run`` of ``configs`` into ``results`` on the CPU, quietly."""
+    return [
+        "run",
+        "--config-dir",
+        str(configs),
+        "--output-dir",
+        str(results),
+        "--device",
+        "cpu",
+        "--quiet",
+        *flags,
+    ]
+
+
 def run(configs: Path, results: Path, *flags: str) -> int:
-    return main(
-        [
-            "run",
-            "--config-dir",
-            str(configs),
-            "--output-dir",
-            str(results),
-            "--device",
-            "cpu",
-            "--quiet",
-            *flags,
-        ]
-    )
+    return main(run_args(configs, results, *flags))
 
 
 def all_json_is_valid(folder: Path) -> None:
@@ -144,16 +147,7 @@ def test_sigkill_of_the_runner_then_resume_completes_every_config_once(tmp_path)
     configs = generate("slow-seeds-range", tmp_path / "configs")
     results = tmp_path / "results"
     runner = subprocess.Popen(
-        ksweep(
-            "run",
-            "--config-dir",
-            str(configs),
-            "--output-dir",
-            str(results),
-            "--device",
-            "cpu",
-            "--quiet",
-        ),
+        ksweep(*run_args(configs, results)),
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -331,8 +325,7 @@ def test_status_shows_the_epoch_a_running_trial_has_reached(tmp_path):
     configs = tmp_path / "configs"
     assert main(["--kconfig", KCONFIG, "generate", str(range_file), "--out", str(configs)]) == 0
     results = tmp_path / "results"
-    sweep_cmd = ksweep("run", "--config-dir", str(configs), "--output-dir", str(results))
-    runner = subprocess.Popen([*sweep_cmd, "--device", "cpu", "--quiet", "--timeout", "120"])
+    runner = subprocess.Popen(ksweep(*run_args(configs, results, "--timeout", "120")))
     try:
         deadline = time.monotonic() + 90
         text = ""

@@ -17,6 +17,7 @@ from ksweep.configfile import parse_config_text
 from ksweep.launch.progress import format_duration, view
 from ksweep.launch.state import SNAPSHOT_DIR, read_status
 from ksweep.launch.trials import TrialSpec, load_trials
+from ksweep.launch.watch import epoch_summary
 from ksweep.store import read_json
 
 
@@ -90,18 +91,13 @@ def logged_epochs(sweep_dir: Path, trial: TrialSpec) -> tuple[list[dict], int | 
 
 
 def epoch_text(sweep_dir: Path, trial: TrialSpec) -> str:
-    """Where a running trial is: ", epoch 6/15, test 99.35%".
+    """Where a running trial is: ", epoch 6/15, test 99.35%, ...".
 
     A trial of a long run can take many minutes; its epochs are the only sign
     between start and finish that it is moving, and how fast.
     """
     rows, total = logged_epochs(sweep_dir, trial)
-    if not rows:
-        return ", no epoch finished yet"
-    last = rows[-1]
-    text = f", epoch {last.get('epoch', len(rows))}/{total or '?'}"
-    acc = last.get("test_acc")
-    return text + (f", test {acc:.2f}%" if isinstance(acc, int | float) else "")
+    return f", {epoch_summary(rows[-1], total)}" if rows else ", no epoch finished yet"
 
 
 def projected_duration(sweep_dir: Path, trial: TrialSpec, status: dict) -> float | None:

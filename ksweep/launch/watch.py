@@ -99,13 +99,18 @@ class Heartbeat:
                 self._last_said[name] = now
 
     def line(self, name: str, row: Mapping[str, Any]) -> str:
-        parts = [f"epoch {row.get('epoch', '?')}/{self.epochs_of.get(name) or '?'}"]
-        for key, shown in (
-            ("test_acc", "test {:.2f}%"),
-            ("train/loss", "train loss {:.4f}"),
-            ("epoch_time", "{:.1f}s/epoch"),
-        ):
-            value = row.get(key)
-            if isinstance(value, int | float):
-                parts.append(shown.format(value))
-        return f"  {name}: {', '.join(parts)}"
+        return f"  {name}: {epoch_summary(row, self.epochs_of.get(name))}"
+
+
+def epoch_summary(row: Mapping[str, Any], total: int | None) -> str:
+    """One metrics.jsonl row in words: "epoch 4/15, test 99.31%, train loss 0.3521, 17.8s/epoch"."""
+    parts = [f"epoch {row.get('epoch', '?')}/{total or '?'}"]
+    for key, shown in (
+        ("test_acc", "test {:.2f}%"),
+        ("train/loss", "train loss {:.4f}"),
+        ("epoch_time", "{:.1f}s/epoch"),
+    ):
+        value = row.get(key)
+        if isinstance(value, int | float):
+            parts.append(shown.format(value))
+    return ", ".join(parts)
