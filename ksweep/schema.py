@@ -58,7 +58,7 @@ FLOAT_SYMBOLS: dict[str, FloatBounds] = {
 ENUM_SYMBOLS: dict[str, tuple[str, ...]] = {
     "PRUNING_METHOD": ("none", "magnitude", "movement", "state", "global"),
     "DEVICE": ("auto", "cpu", "cuda"),
-    "DEBUG_FAULT": ("none", "crash", "hang", "nan"),
+    "DEBUG_FAULT": ("none", "crash", "hang", "nan", "orphan"),
     "LR_SCHEDULE": ("none", "step", "cosine", "onecycle"),
     "SWEEP_METRIC": (
         "test_acc",

@@ -60,7 +60,7 @@ def test_the_text_pools_three_seeds_into_three_configurations(sweep):
     best = text.split("Config file: ")[1].split()[0]
     assert "Test Accuracy: " in text and "(n=3, 95% CI " in text
     records = json.loads((sweep / "sweep_summary.json").read_text())
-    assert all(r["val/loss"] > 0 and 0 <= r["val/acc"] <= 1 for r in records)
+    assert all(r["val/loss"] > 0 and 0 <= r["val/acc"] <= 100 for r in records)
     frame = pd.read_csv(sweep / "results.csv")
     assert len(frame) == 9
     assert set(frame.loc[frame["best"], "configuration"]) == {best}

@@ -15,7 +15,7 @@ from ksweep.analysis.core import analyze
 from ksweep.analysis.report import load_sweep, write_reports
 from ksweep.analysis.tensorboard import EVENT_FILE, read_scalars
 from ksweep.cli import main
-from ksweep.kconfig import KconfigTree
+from ksweep.plan.kconfig import KconfigTree
 
 ROOT = Path(__file__).resolve().parents[1]
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -46,7 +46,7 @@ def make_sweep(folder: Path, accuracies: dict[str, list[float | None]], spectral
             config = resolved_config(
                 tree,
                 folder,
-                [f"CONFIG_OPTIMIZER_SELECT_{opt}=y", f"CONFIG_SEED={seed}", 'CONFIG_DEVICE="cpu"'],
+                [f"CONFIG_OPTIMIZER_SELECT_{opt}=y", f"CONFIG_SEED={seed}"],
             )
             (trial / "config.txt").write_text(config)
             done = acc is not None
@@ -55,7 +55,7 @@ def make_sweep(folder: Path, accuracies: dict[str, list[float | None]], spectral
                     "epoch": e,
                     "train/loss": 2.3 / e,
                     "val/loss": 2.3 / (e * (1.5 if done else 1.0)),
-                    "val/acc": min(0.99, (acc or 10.0) / 100 * e / 3),
+                    "val/acc": min(99.0, (acc or 10.0) * e / 3),
                     "test_acc": (acc or 10.0) * e / 3,
                     "lr": 0.001,
                     "epoch_time": 0.2,
@@ -97,7 +97,7 @@ def sweep(tmp_path_factory) -> Path:
     folder = make_sweep(tmp_path_factory.mktemp("outputs") / "sweep_20260101_120000", ACCURACIES)
     installed = folder.parent / "project_defconfigs"
     installed.mkdir()
-    records, varying = load_sweep(folder)
+    records, varying, _ = load_sweep(folder)
     write_reports(folder, records, varying, final=True, defconfig_dir=installed)
     return folder
 
@@ -242,7 +242,7 @@ def test_the_per_trial_path_imports_neither_matplotlib_nor_pandas_nor_torch(tmp_
         "import ksweep.launch.runner\n"
         "from ksweep.analysis.report import write_reports, load_sweep\n"
         f"folder = Path({str(folder)!r})\n"
-        "records, varying = load_sweep(folder)\n"
+        "records, varying, _ = load_sweep(folder)\n"
         "write_reports(folder, records, varying)\n"
         "heavy = [m for m in ('matplotlib', 'pandas', 'torch') if m in sys.modules]\n"
         "assert not heavy, heavy\n"
@@ -256,7 +256,7 @@ def test_the_per_trial_path_imports_neither_matplotlib_nor_pandas_nor_torch(tmp_
 def test_every_figure_renders_as_a_png(tmp_path):
     """The Agg smoke test: each kind of figure, drawn from plot data, is a real PNG."""
     folder = make_sweep(tmp_path / "sweep_20260101_150000", ACCURACIES, spectral=False)
-    records, varying = load_sweep(folder)
+    records, varying, _ = load_sweep(folder)
     analysis = analyze(records, varying)
     epochs = {
         r["config_file"]: [json.loads(x) for x in (folder / r["test_name"] / "metrics.jsonl")

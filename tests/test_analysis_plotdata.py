@@ -20,7 +20,7 @@ def trial(n, opt, seed, acc, wall, status="completed"):
         "CONFIG_OPTIMIZER_SELECT": opt,
         "CONFIG_SEED": seed,
         "test_acc": acc if status == "completed" else None,
-        "val/acc": acc / 100 if status == "completed" else None,
+        "val/acc": acc if status == "completed" else None,
         "wall_time": wall,
     }
 
@@ -120,7 +120,7 @@ def test_marginal_chart_per_swept_symbol(analysis):
 def epochs_for(records):
     return {
         r["config_file"]: [
-            {"epoch": e, "val/loss": 2.0 / e, "val/acc": 0.2 * e, "train/loss": 1.0}
+            {"epoch": e, "val/loss": 2.0 / e, "val/acc": 20.0 * e, "train/loss": 1.0}
             for e in (1, 2, 3)
         ]
         for r in records

@@ -95,7 +95,7 @@ def test_missing_files_offline_are_named_with_the_fix(
         _settings(tmp_path, dataset, tmp_path / "empty")
     text = str(caught.value)
     assert text.startswith(f"error: {title} in CONFIG_DATA_DIR=")
-    assert a_file in text and "downloading is disabled" in text and "fix:" in text
+    assert a_file in text and "downloading is off" in text and "fix:" in text
 
 
 def test_a_partial_cifar_folder_names_only_what_is_missing(tmp_path: Path) -> None:

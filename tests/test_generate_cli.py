@@ -70,7 +70,7 @@ def test_config_files_carry_the_varying_values_in_their_header(tmp_path):
     assert header[1].endswith("defconfigs/quickstart")
     assert header[2] == "# varying: CONFIG_OPTIMIZER_SELECT=ADAM CONFIG_LEARNING_RATE=0.03"
     summary = (out / "combinations_summary.txt").read_text()
-    assert "Total configurations: 6 (6 expanded -> 6 unique configurations)" in summary
+    assert "Total: 6 trials: 6 configurations x 1 seed (6 expanded)" in summary
     assert "  CONFIG_OPTIMIZER_SELECT: SGD, ADAM, ADAMW" in summary
 
 
@@ -82,7 +82,7 @@ def test_the_guides_generator_script_form_works_and_never_imports_torch(tmp_path
         str(out),
     )
     assert result.returncode == 0, result.stderr
-    assert "36 expanded -> 36 unique configurations" in result.stdout
+    assert "36 trials: 36 configurations x 1 seed (36 expanded)" in result.stdout
     assert len(list(out.glob("config_*"))) == 36
 
 

@@ -237,7 +237,7 @@ def test_status_and_estimate_read_the_results_folder(tmp_path, capsys):
         == 0
     )
     text = capsys.readouterr().out
-    assert "4 expanded -> 4 unique configurations" in text
+    assert "4 trials: 1 configuration x 4 seeds (4 expanded)" in text
     assert "timed from 4 earlier trials of lenet5 on digits (128 samples)" in text
     assert "Estimated wall time with JOBS=2" in text
     assert (
@@ -307,10 +307,10 @@ def test_the_ray_launcher_runs_a_sweep_on_a_local_ray_instance(tmp_path):
 
 
 def test_two_sweeps_started_in_the_same_second_get_their_own_folders(tmp_path):
-    from ksweep.launch.runner import new_sweep_dir
+    from ksweep.sweep.snapshot import create_sweep_folder
 
-    first, second = new_sweep_dir(tmp_path), new_sweep_dir(tmp_path)
-    assert first != second and first.is_dir() and second.is_dir()
+    first, second = create_sweep_folder(tmp_path), create_sweep_folder(tmp_path)
+    assert first.path != second.path and first.path.is_dir() and second.path.is_dir()
 
 
 @pytestmark_slow
@@ -336,7 +336,7 @@ def test_status_shows_the_epoch_a_running_trial_has_reached(tmp_path):
             )
             text = status.stdout
         assert "running config_001 on cpu#0" in text, text
-        assert "(attempt 1), epoch 1/3, test " in text, text
+        assert "(attempt 1), epoch 1/3, val " in text, text
         # Nothing has finished, yet the ETA is extrapolated from the epoch that has.
         assert "done 0/1" in text and "ETA ?" not in text, text
     finally:

@@ -9,7 +9,7 @@ import pytest
 import torch
 from conftest_train import REPO_ROOT, load_kconfig
 
-from ksweep.models import MODELS, build_model, discover
+from ksweep.train.model_registry import MODELS, build_model, discover
 
 
 def n_params(model: torch.nn.Module) -> int:
@@ -77,7 +77,11 @@ def test_a_model_is_one_file_with_a_literal_spec(tmp_path) -> None:
     found = discover(tmp_path)
     assert list(found) == ["WIDE"]
     spec = found["WIDE"]
-    assert (spec.module, spec.image_sizes, spec.options) == ("wide", (32,), {"width": "WIDE_WIDTH"})
+    assert (spec.path.name, spec.image_sizes, spec.options) == (
+        "wide.py",
+        (32,),
+        {"width": "WIDE_WIDTH"},
+    )
     assert spec.fit_problem(1, 28) == "wide takes 32x32 images, the dataset has 28x28"
 
 
@@ -122,7 +126,7 @@ def test_unknown_model_is_a_clear_error() -> None:
 
 
 def test_registry_matches_kconfig_choice() -> None:
-    """Adding a model needs both the registry entry and the Kconfig choice member."""
+    """Adding a model needs both its file and its Kconfig fragment, in models/."""
     kconf = load_kconfig()
     choice = next(c for c in kconf.unique_choices if c.name == "MODEL_SELECT")
     members = {sym.name.removeprefix("MODEL_SELECT_") for sym in choice.syms}
@@ -132,7 +136,7 @@ def test_registry_matches_kconfig_choice() -> None:
 def test_registry_and_settings_import_without_torch() -> None:
     """The engine validates configs through these modules without paying for torch."""
     code = (
-        "import sys, ksweep.models, ksweep.train, ksweep.train.settings, ksweep.train.catalog; "
+        "import sys, ksweep.train.model_registry, ksweep.train.settings, ksweep.train.catalog; "
         "assert 'torch' not in sys.modules, 'torch was imported'"
     )
     subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, check=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ksweep.analysis.core import analyze
-from ksweep.launch.progress import leader, view
+from ksweep.monitor.progress import leader, view
 
 
 def record(name: str, acc: float | None, wall: float, lr: str, seed: int = 0) -> dict:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from ksweep.ranges import parse_range_text, parse_value, strip_comment
+from ksweep.plan.ranges import parse_range_text, parse_value, strip_comment
 
 VALID = [
     # (text, expected values)

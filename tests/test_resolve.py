@@ -7,8 +7,8 @@ import pytest
 
 from ksweep.configfile import parse_config_text
 from ksweep.diagnostics import InputErrors
-from ksweep.kconfig import KconfigTree
-from ksweep.plan import build_plan
+from ksweep.plan.build import build_plan
+from ksweep.plan.kconfig import KconfigTree
 
 ROOT = Path(__file__).resolve().parents[1]
 GUIDE = ROOT / "tests" / "cases" / "guide"
@@ -167,7 +167,10 @@ def test_impossible_combinations_are_skipped_with_the_reason(tree, tmp_path):
         "CONFIG_PRUNING_METHOD": "state",
     }
     assert "state pruning scores weights from AdamWPrune's moments" in plan.skipped[0].reason
-    assert plan.count_line() == "4 expanded -> 3 unique configurations (1 skipped as impossible)"
+    assert (
+        plan.count_line()
+        == "3 trials: 3 configurations x 1 seed (4 expanded; 1 skipped as impossible)"
+    )
 
 
 def test_identical_resolutions_run_once_and_the_count_says_so(tree, tmp_path):
@@ -177,7 +180,8 @@ def test_identical_resolutions_run_once_and_the_count_says_so(tree, tmp_path):
         "CONFIG_OPTIMIZER_SELECT=SGD|ADAMWPRUNE\nCONFIG_ADAMWPRUNE_BETA1=0.8|0.9\n",
     )
     assert plan.count_line() == (
-        "4 expanded -> 3 unique configurations (1 resolved identically to another and run once)"
+        "3 trials: 3 configurations x 1 seed (4 expanded; 1 resolved identically to another "
+        "and run once)"
     )
     sgd = [c for c in plan.configs if c.varying["CONFIG_OPTIMIZER_SELECT"] == "SGD"]
     assert len(sgd) == 1 and sgd[0].varying["CONFIG_ADAMWPRUNE_BETA1"] is None
@@ -203,9 +207,7 @@ def test_conditional_defaults_follow_the_swept_choice(tree, tmp_path):
 def test_more_than_a_thousand_configurations_needs_force(tree, tmp_path):
     text = "CONFIG_SEED=0:1:40\nCONFIG_NUM_EPOCHS=1:1:30\n"
     errors = errors_for(tree, tmp_path, text)
-    assert any(
-        "expands to 1230 configurations, more than 1000" in e and "FORCE=1" in e for e in errors
-    )
+    assert any("expands to 1230 trials, more than 1000" in e and "FORCE=1" in e for e in errors)
     assert len(plan_for(tree, tmp_path, text, force=True).configs) == 1230
 
 

@@ -34,7 +34,7 @@ def test_make_sweep_records_a_crash_and_a_divergence_and_goes_on(tmp_path):
         "DEVICE=cpu",
     )
     assert run.returncode != 0, "a sweep with failed trials must exit non-zero"
-    assert "3 expanded -> 3 unique configurations" in run.stdout
+    assert "3 trials: 3 configurations x 1 seed (3 expanded)" in run.stdout
     sweep = only_sweep_dir(results)
     assert f"Results: {sweep}" in run.stdout
     assert "Best: config_001" in run.stdout
@@ -50,13 +50,15 @@ def test_make_sweep_records_a_crash_and_a_divergence_and_goes_on(tmp_path):
     assert crashed["status"] == "failed" and crashed["exit_code"] == 1
     assert "RuntimeError: injected fault: crash at epoch 1" in crashed["error"]
     assert "Traceback" in crashed["log_tail"]
-    assert diverged["status"] == "failed" and diverged["exit_code"] == 3
+    assert diverged["status"] == "diverged" and diverged["exit_code"] == 3
     assert "training diverged: loss is nan" in diverged["error"]
     assert crashed["test_acc"] is None and diverged["test_acc"] is None
 
+    snapshot = {p.name: p.read_text() for p in (sweep / "configs").glob("config_*")}
     for record in records:
         trial = sweep / record["test_name"]
-        assert 'CONFIG_DEVICE="cpu"' in (trial / "config.txt").read_text()
+        # DEVICE= reaches the trial on its command line; config.txt is the config as generated
+        assert (trial / "config.txt").read_text() == snapshot[record["config_file"]]
         assert (trial / "output.log").stat().st_size > 0
         assert (trial / "training_metrics.json").exists() == (record["status"] == "completed")
     epochs = (sweep / records[0]["test_name"] / "metrics.jsonl").read_text().splitlines()
@@ -66,13 +68,20 @@ def test_make_sweep_records_a_crash_and_a_divergence_and_goes_on(tmp_path):
     assert "Total configurations tested: 3" in analysis
     assert "Completed: 1 | Failed: 2" in analysis
     assert "Config file: config_001" in analysis
+    assert (
+        json.loads((sweep / records[0]["test_name"] / "training_metrics.json").read_text())[
+            "device"
+        ]
+        == "cpu"
+    )
     assert "  CONFIG_DEBUG_FAULT=none" in analysis
     assert "2 of 3 configurations failed" in analysis
     manifest = json.loads((sweep / "manifest.json").read_text())
     assert manifest["state"] == "finished"
     assert manifest["counts"] == {
-        "configurations": 3,
+        "trials": 3,
         "completed": 1,
+        "pruned": 0,
         "failed": 2,
         "not_run": 0,
     }

@@ -86,7 +86,7 @@ def check_success(proc: subprocess.CompletedProcess, out: Path, epochs: int) -> 
     assert [h["epoch"] for h in history] == list(range(1, epochs + 1))
     for record in history:
         assert set(record) == EPOCH_KEYS
-        assert 0.0 <= record["train/acc"] <= 1.0 and 0.0 <= record["val/acc"] <= 1.0
+        assert 0.0 <= record["train/acc"] <= 100.0 and 0.0 <= record["val/acc"] <= 100.0
         assert 0.0 <= record["test_acc"] <= 100.0 and 0.0 <= record["sparsity"] <= 1.0
     final = json.loads((out / "training_metrics.json").read_text())
     assert set(final) >= FINAL_KEYS

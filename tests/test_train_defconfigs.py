@@ -14,8 +14,8 @@ import pytest
 from conftest_train import REPO_ROOT, write_cifar_dataset
 
 from ksweep.configfile import parse_config_text
-from ksweep.kconfig import KconfigTree
-from ksweep.models import build_model
+from ksweep.plan.kconfig import KconfigTree
+from ksweep.train.model_registry import build_model
 from ksweep.train.settings import settings_from_config
 from ksweep.train.trainer import train
 

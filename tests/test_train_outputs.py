@@ -12,9 +12,9 @@ import pytest
 import torch
 from conftest_train import TINY, combine, fingerprint, resolved_values
 
-from ksweep.models import build_model
 from ksweep.train.checkpoint import load_checkpoint
 from ksweep.train.data import load_data
+from ksweep.train.model_registry import build_model
 from ksweep.train.settings import settings_from_config
 from ksweep.train.trainer import evaluate, train, weights_digest
 

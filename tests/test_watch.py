@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
 from ksweep.cli import main
-from ksweep.launch.watch import METRICS_FILE, EpochFollower, Heartbeat
+from ksweep.launch.events import EpochReported, LoopView, Tick, TrialFinished, TrialStarted
+from ksweep.monitor.heartbeat import Heartbeat
+from ksweep.sweep.layout import EPOCHS_FILE as METRICS_FILE
+from ksweep.sweep.layout import SweepFolder
+from ksweep.sweep.trialfiles import EpochFollower
+from ksweep.sweep.trials import TrialSpec
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = ROOT / "tests" / "cases" / "launch"
@@ -40,25 +46,30 @@ def test_a_retry_in_a_new_file_at_the_same_path_is_read_from_its_start(tmp_path:
 
 
 def test_heartbeat_says_the_newest_epoch_at_most_once_per_interval(tmp_path: Path) -> None:
-    folder = tmp_path / "config_001_seed-0"
-    folder.mkdir()
+    trial = TrialSpec("config_001", "CONFIG_NUM_EPOCHS=15\n", {"CONFIG_SEED": "0"})
+    folder = SweepFolder(tmp_path)
+    view = LoopView(folder, 2, [], {"config_001": folder.trial(trial.test_name)}, 2,
+                    {"config_001": 15})  # fmt: skip
     said: list[str] = []
     now = [0.0]
-    beat = Heartbeat(said.append, {"config_001": 15}, interval=30.0, clock=lambda: now[0])
-    running = {"config_001": folder}
-    beat.poll(running)
-    (folder / METRICS_FILE).write_text(epoch(1, 98.0) + "\n" + epoch(2, 99.1) + "\n")
+    beat = Heartbeat(said.append, interval=30.0, clock=lambda: now[0])
+    beat(TrialStarted(view, trial, folder.trial(trial.test_name), "cpu#0", 1))
+    for n, acc in ((1, 98.0), (2, 99.1)):
+        beat(EpochReported(view, trial, folder.trial(trial.test_name), json.loads(epoch(n, acc))))
     now[0] = 10.0
-    beat.poll(running)
-    assert said == []  # not yet one interval since the trial was first seen
+    beat(Tick(view))
+    assert said == []  # not yet one interval since the trial started
     now[0] = 31.0
-    beat.poll(running)
+    beat(Tick(view))
     assert said == ["  config_001: epoch 2/15, test 99.10%, train loss 0.5000, 2.5s/epoch"]
     now[0] = 70.0
-    beat.poll(running)
+    beat(Tick(view))
     assert len(said) == 1  # nothing new since: nothing said
-    beat.poll({})  # the trial finished
-    assert beat.poll(running) is None and len(said) == 1
+    beat(TrialFinished(view, trial, {"config_file": "config_001"}))
+    beat(EpochReported(view, trial, folder.trial(trial.test_name), json.loads(epoch(3, 99.2))))
+    now[0] = 200.0
+    beat(Tick(replace(view, slots=1)))
+    assert len(said) == 1  # one slot: the trial's own output is echoed instead
 
 
 def test_a_parallel_sweep_reports_running_trials_epochs(tmp_path: Path, capsys) -> None:
@@ -68,7 +79,9 @@ def test_a_parallel_sweep_reports_running_trials_epochs(tmp_path: Path, capsys) 
     run = ["run", "--config-dir", str(configs), "--output-dir", str(tmp_path / "results")]
     assert main([*run, "--device", "cpu", "--jobs", "2", "--heartbeat", "0.2"]) == 0
     out = capsys.readouterr().out
-    beats = re.findall(r"^  (config_00\d): epoch (\d)/6, test \d+\.\d\d%", out, re.MULTILINE)
+    beats = re.findall(
+        r"^  (config_00\d): epoch (\d)/6, val \d+\.\d\d%, test \d+\.\d\d%", out, re.MULTILINE
+    )
     assert beats, out
     assert {int(n) for _, n in beats} <= set(range(1, 7))
     assert main([*run, "--device", "cpu", "--jobs", "2", "--heartbeat", "0"]) == 0

@@ -4,9 +4,8 @@ The defconfig is made from the best configuration's own config (its lowest
 completed seed), reduced by kconfiglib's savedefconfig logic to what
 differs from the Kconfig defaults, exactly as ``make savedefconfig`` would
 write it. A ``DEVICE=`` given to the whole sweep is a property of that run,
-not of the configuration, so it is left out: the snapshot the runner kept
-in ``<sweep>/configs/`` is used when it exists, and otherwise the trial's
-``CONFIG_DEVICE`` line is dropped.
+not of the configuration: it reaches the trials on their command line and
+never enters a config, so nothing needs taking out.
 
 It is always written into the sweep folder (``defconfigs/<sweep>-best``)
 and, for a sweep inside the project (the default ``test_matrix_results/``),
@@ -16,20 +15,16 @@ loads it.
 
 from __future__ import annotations
 
-import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from ksweep.analysis.core import Analysis
 from ksweep.analysis.text import mean_text
-from ksweep.analysis.trialfiles import CONFIG_FILE, trial_dir
-from ksweep.store import read_json, write_text_atomic
-
-SNAPSHOT_DIR = "configs"
-DEFCONFIG_DIR = "defconfigs"
-PACKAGE_ROOT = Path(__file__).resolve().parents[2]
-_DEVICE_LINE = re.compile(r"^(CONFIG_DEVICE=.*|# CONFIG_DEVICE is not set)$", re.MULTILINE)
+from ksweep.project import DEFCONFIG_DIR, KCONFIG_FILE, PROJECT_ROOT
+from ksweep.sweep.atomic import write_text_atomic
+from ksweep.sweep.layout import SweepFolder
+from ksweep.sweep.tolerant import read_text
 
 
 @dataclass(frozen=True)
@@ -51,7 +46,7 @@ def defconfig_name(sweep_dir: Path) -> str:
 
 def find_kconfig() -> Path | None:
     """The Kconfig tree: the one in the working directory, else the one beside ksweep."""
-    for candidate in (Path.cwd() / "Kconfig", PACKAGE_ROOT / "Kconfig"):
+    for candidate in (Path.cwd() / KCONFIG_FILE, PROJECT_ROOT / KCONFIG_FILE):
         if candidate.is_file():
             return candidate
     return None
@@ -64,28 +59,27 @@ def project_defconfig_dir(sweep_dir: Path) -> Path | None:
     defconfig to themselves instead of adding files to the project."""
     root = Path.cwd().resolve()
     folder = root / DEFCONFIG_DIR
-    if not (root / "Kconfig").is_file() or not folder.is_dir():
+    if not (root / KCONFIG_FILE).is_file() or not folder.is_dir():
         return None
     return folder if Path(sweep_dir).resolve().is_relative_to(root) else None
 
 
 def config_text_of(sweep_dir: Path, record: dict) -> str | None:
-    """The configuration as generated (before the sweep's DEVICE override), if it can be found."""
-    snapshot = sweep_dir / SNAPSHOT_DIR / str(record.get("config_file"))
+    """The configuration as generated: the sweep's snapshot, else the trial's config.txt
+    (both are the config itself; a sweep's DEVICE= reaches trials on their command line)."""
+    folder = SweepFolder(sweep_dir)
+    snapshot = folder.snapshot / str(record.get("config_file"))
     if snapshot.is_file():
-        return snapshot.read_text(encoding="utf-8")
-    folder = trial_dir(sweep_dir, record)
-    if folder is None or not (folder / CONFIG_FILE).is_file():
+        return read_text(snapshot)
+    trial = folder.trial_of(record)
+    if trial is None or not trial.config.is_file():
         return None
-    text = (folder / CONFIG_FILE).read_text(encoding="utf-8")
-    manifest = sweep_dir / "manifest.json"
-    overridden = manifest.is_file() and read_json(manifest).get("device_override")
-    return _DEVICE_LINE.sub("", text) if overridden else text
+    return read_text(trial.config)
 
 
 def minimal_defconfig(config_text: str, kconfig: Path, header: str) -> str:
     """``config_text`` in savedefconfig form, through the Kconfig tree."""
-    from ksweep.kconfig import KconfigTree
+    from ksweep.plan.kconfig import KconfigTree
 
     tree = KconfigTree(kconfig)
     with tempfile.TemporaryDirectory() as folder:
@@ -118,7 +112,7 @@ def write_best_defconfig(
         f"# made from {source.get('config_file')} (seed {source.get('seed')})\n"
     )
     minimal = minimal_defconfig(text, kconfig, header)
-    in_sweep = sweep_dir / DEFCONFIG_DIR / name
+    in_sweep = SweepFolder(sweep_dir).defconfigs / name
     in_sweep.parent.mkdir(parents=True, exist_ok=True)
     write_text_atomic(in_sweep, minimal)
     installed = None

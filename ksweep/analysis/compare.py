@@ -18,8 +18,9 @@ from ksweep.analysis.core import Analysis
 from ksweep.analysis.labels import settings_text
 from ksweep.analysis.stats import Group, welch_difference
 from ksweep.analysis.text import mean_text
-from ksweep.analysis.trialfiles import config_values, trial_dir
-from ksweep.collect import typed_value
+from ksweep.sweep.layout import SweepFolder
+from ksweep.sweep.records import typed_value
+from ksweep.sweep.trialfiles import config_values
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ def _settings(sweep_dir: Path, group: Group, symbols: list[str]) -> dict[str, An
     values = dict(group.settings)
     missing = [s for s in symbols if s not in values]
     if missing:
-        config = config_values(trial_dir(sweep_dir, group.representative()))
+        config = config_values(SweepFolder(sweep_dir).trial_of(group.representative()))
         for symbol in missing:
             values[symbol] = typed_value(config.get(symbol.removeprefix("CONFIG_")))
     return {s: values.get(s) for s in symbols}

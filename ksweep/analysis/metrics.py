@@ -61,8 +61,7 @@ METRICS: dict[str, MetricSpec] = {
             2,
             suffix="%",
         ),
-        # The trainer logs val/acc as a fraction; it is shown as a percent like test_acc.
-        MetricSpec("val/acc", "Validation Accuracy", "Val Acc", "%", "max", 2, 100.0, "%"),
+        MetricSpec("val/acc", "Validation Accuracy", "Val Acc", "%", "max", 2, suffix="%"),
         MetricSpec("val/loss", "Validation Loss", "Val Loss", "cross-entropy", "min", 4),
         MetricSpec("training_time", "Training Time", "Train Time", "s", "min", 1, suffix="s"),
         MetricSpec("final_sparsity", "Final Sparsity", "Sparsity", "%", "max", 1, 100.0, "%"),

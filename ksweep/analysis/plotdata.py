@@ -317,9 +317,9 @@ class CurveChart:
 # key -> (panel title, axis label, scale to display units)
 CURVE_KEYS = {
     "val/loss": ("Validation loss", "validation loss (cross-entropy)", 1.0),
-    "val/acc": ("Validation accuracy", "validation accuracy (%)", 100.0),
+    "val/acc": ("Validation accuracy", "validation accuracy (%)", 1.0),
     "train/loss": ("Training loss", "training loss (cross-entropy)", 1.0),
-    "train/acc": ("Training accuracy", "training accuracy (%)", 100.0),
+    "train/acc": ("Training accuracy", "training accuracy (%)", 1.0),
     "test_acc": ("Test accuracy", "test accuracy (%)", 1.0),
 }
 

@@ -34,7 +34,7 @@ from ksweep.analysis.plotdata import (  # noqa: E402
     ScreeChart,
     Series,
 )
-from ksweep.store import replacing  # noqa: E402
+from ksweep.sweep.atomic import replacing  # noqa: E402
 
 COLORS = {BEST: "#2ca02c", TIED: "#a6dba0", OTHER: "#9e9e9e", FAILED: "#d62728"}
 HATCH = {TIED: "//"}

@@ -17,19 +17,16 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ksweep.analysis import trialfiles
 from ksweep.analysis.core import Analysis, analyze
 from ksweep.analysis.metrics import GOALS, METRICS, check_goal, spec
 from ksweep.analysis.text import render
-from ksweep.store import read_json, write_text_atomic
+from ksweep.sweep import trialfiles
+from ksweep.sweep.atomic import write_text_atomic
+from ksweep.sweep.layout import PLOTS_DIR, SweepFolder
+from ksweep.sweep.manifest import read_manifest
+from ksweep.sweep.records import read_summary
+from ksweep.sweep.tolerant import load_json
 
-SUMMARY_FILE = "sweep_summary.json"
-ANALYSIS_FILE = "sweep_analysis.txt"
-RESULTS_FILE = "results.csv"
-REPORT_FILE = "report.md"
-MANIFEST_FILE = "manifest.json"
-PLOTS_DIR = "plots"
-PLAN_FILE = Path("configs") / "sweep_plan.json"
 AUTO = "auto"
 
 
@@ -41,26 +38,16 @@ def varying_from_records(records: Sequence[dict[str, Any]]) -> list[str]:
     return names
 
 
-def load_sweep(sweep_dir: Path) -> tuple[list[dict[str, Any]], list[str]]:
-    """A sweep folder's records and varying symbols (from its plan when it kept one)."""
-    records = read_json(Path(sweep_dir) / SUMMARY_FILE)
-    plan = Path(sweep_dir) / PLAN_FILE
-    varying = None
-    if plan.is_file():
-        varying = read_json(plan).get("varying_symbols")
-    return records, list(varying) if varying is not None else varying_from_records(records)
-
-
-def newest_sweep(output_root: Path) -> Path | None:
-    """The most recent ``sweep_YYYYMMDD_HHMMSS[_N]`` folder under ``output_root``."""
-
-    def order(path: Path) -> tuple[str, int]:
-        stamp, _, attempt = path.name.removeprefix("sweep_").partition("_")
-        time_part, _, count = attempt.partition("_")
-        return f"{stamp}_{time_part}", int(count) if count.isdigit() else 1
-
-    sweeps = [p for p in Path(output_root).glob("sweep_*") if p.is_dir()]
-    return max(sweeps, key=order) if sweeps else None
+def load_sweep(sweep_dir: Path) -> tuple[list[dict[str, Any]], list[str], list[str]]:
+    """A sweep folder's records, varying symbols (from its plan when it kept a sound one),
+    and what had to be repaired to read them (a damaged summary is rebuilt from the trials)."""
+    folder = SweepFolder(Path(sweep_dir))
+    summary = read_summary(folder)
+    plan = load_json(folder.plan, dict).data or {}
+    varying = plan.get("varying_symbols")
+    if not isinstance(varying, list):
+        varying = varying_from_records(summary.records)
+    return summary.records, list(varying), summary.notes
 
 
 def choose_metric(
@@ -71,8 +58,9 @@ def choose_metric(
     ``METRIC=`` alone takes that metric's natural goal (val/loss: min) unless the
     config names the same metric with a goal of its own."""
     config: dict[str, str] = {}
+    folder = SweepFolder(Path(sweep_dir))
     for record in records:
-        config = trialfiles.config_values(trialfiles.trial_dir(Path(sweep_dir), record))
+        config = trialfiles.config_values(folder.trial_of(record))
         if config:
             break
     return configured_metric(config, metric, goal)
@@ -104,23 +92,20 @@ def _with_epoch_values(sweep_dir: Path, records: Sequence[dict[str, Any]], metri
     if metric not in ("val/loss", "val/acc") or all(metric in r for r in records):
         return list(records)
     out = []
+    folder = SweepFolder(Path(sweep_dir))
     for record in records:
         if metric not in record and record.get("status") == "completed":
-            rows = trialfiles.epochs(trialfiles.trial_dir(sweep_dir, record))
+            rows = trialfiles.epochs(folder.trial_of(record))
             record = {**record, metric: trialfiles.last_value(rows, metric)}
         out.append(record)
     return out
 
 
 def _elapsed(sweep_dir: Path) -> float | None:
-    manifest = sweep_dir / MANIFEST_FILE
-    if not manifest.is_file():
-        return None
-    try:
-        value = read_json(manifest).get("wall_time")
-    except ValueError:
-        return None
-    return float(value) if isinstance(value, int | float) else None
+    """The sweep's wall clock: its run segments added up (resumes included)."""
+    manifest = read_manifest(SweepFolder(sweep_dir).manifest).data or {}
+    value = manifest.get("wall_time")
+    return float(value) if isinstance(value, int | float) and value > 0 else None
 
 
 def write_reports(
@@ -141,7 +126,7 @@ def write_reports(
     records = _with_epoch_values(sweep_dir, records, metric)
     analysis = analyze(records, varying_symbols, metric, goal)
     elapsed = _elapsed(sweep_dir) if final else None
-    write_text_atomic(sweep_dir / ANALYSIS_FILE, render(analysis, elapsed))
+    write_text_atomic(SweepFolder(sweep_dir).analysis, render(analysis, elapsed))
     if final:
         _write_final(sweep_dir, analysis, elapsed, defconfig_dir)
     return analysis
@@ -169,7 +154,8 @@ def write_final_reports(
         )
         return None
     say(
-        f"ksweep: report, plots, results.csv and TensorBoard files: {Path(sweep_dir) / REPORT_FILE}"
+        f"ksweep: report, plots, results.csv and TensorBoard files: "
+        f"{SweepFolder(Path(sweep_dir)).report}"
     )
     return analysis
 
@@ -199,18 +185,19 @@ def _write_final(
     from ksweep.analysis.tables import report_markdown, results_csv
     from ksweep.analysis.tensorboard import write_trial_events
 
-    write_text_atomic(sweep_dir / RESULTS_FILE, results_csv(analysis))
+    sweep = SweepFolder(sweep_dir)
+    write_text_atomic(sweep.results_csv, results_csv(analysis))
     epochs: dict[str, list[dict]] = {}
     spectra: dict[str, dict[str, list[float]]] = {}
     for record in analysis.records:
-        folder = trialfiles.trial_dir(sweep_dir, record)
-        if folder is None or not folder.is_dir():
+        folder = sweep.trial_of(record)
+        if folder is None or not folder.path.is_dir():
             continue
         name = str(record.get("config_file"))
         epochs[name] = trialfiles.epochs(folder)
         spectra[name] = trialfiles.spectrum(folder)
-        write_trial_events(folder, epochs[name])
-    links = write_plots(sweep_dir / PLOTS_DIR, analysis, epochs, spectra)
+        write_trial_events(folder.path, epochs[name])
+    links = write_plots(sweep.plots, analysis, epochs, spectra)
     install = project_defconfig_dir(sweep_dir) if defconfig_dir == AUTO else defconfig_dir
     best = write_best_defconfig(sweep_dir, analysis, install_dir=Path(install) if install else None)
     text = report_markdown(
@@ -221,7 +208,7 @@ def _write_final(
         best.load_command() if best else None,
         elapsed,
     )
-    write_text_atomic(sweep_dir / REPORT_FILE, text)
+    write_text_atomic(sweep.report, text)
 
 
 def write_plots(plots_dir: Path, analysis: Analysis, epochs, spectra) -> list:
@@ -290,8 +277,8 @@ def compare_sweeps(
     """The comparison text of two sweep folders, ranked by A's metric unless given."""
     from ksweep.analysis.compare import compare_text
 
-    a_records, a_varying = load_sweep(a_dir)
-    b_records, b_varying = load_sweep(b_dir)
+    a_records, a_varying, _ = load_sweep(a_dir)
+    b_records, b_varying, _ = load_sweep(b_dir)
     metric, goal = choose_metric(a_dir, a_records, metric, goal)
     a = analyze(_with_epoch_values(a_dir, a_records, metric), a_varying, metric, goal)
     b = analyze(_with_epoch_values(b_dir, b_records, metric), b_varying, metric, goal)

@@ -20,6 +20,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ksweep.sweep.states import is_completed
+
 SEED_SYMBOL = "CONFIG_SEED"
 CONFIDENCE = 0.95
 
@@ -91,10 +93,6 @@ def overlap(a: Summary, b: Summary) -> bool:
     if a.mean is None or b.mean is None:
         return False
     return a.low <= b.high and b.low <= a.high  # type: ignore[operator]
-
-
-def is_completed(record: dict[str, Any]) -> bool:
-    return record.get("status") == "completed"
 
 
 @dataclass(frozen=True)

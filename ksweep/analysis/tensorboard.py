@@ -18,11 +18,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from ksweep.store import replacing
+from ksweep.sweep.atomic import replacing
+from ksweep.sweep.layout import EVENT_FILE
 
-# TensorBoard reads any file whose name contains "tfevents"; a fixed name makes reruns
-# replace the file instead of adding another one next to it.
-EVENT_FILE = "events.out.tfevents.ksweep"
 SKIPPED_KEYS = frozenset({"epoch"})
 
 

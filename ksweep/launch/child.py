@@ -1,23 +1,36 @@
 """Code that runs inside a trial's own process, whichever way it was started.
 
 Two ways to start a trial (see :mod:`ksweep.launch.process`): a fresh
-``python -m ksweep.train`` (``exec``), or a fork of a server process that has
-already imported torch (``fork``), which saves the seconds a fresh Python
-spends importing torch. Either way the trial is its own process, in its own
-process group (so a timeout can kill everything it started), dies with the
-launcher (so an interrupted sweep leaves no orphan writing into its folder),
-and writes its output straight into ``output.log``.
+``python -m ksweep.launch.child`` (``exec``), or a fork of a server process
+that has already imported torch (``fork``). Either way the trial becomes its
+own process group (so everything it starts can be ended with it), writes its
+output straight into ``output.log``, and dies with the runner that started
+it, even when the runner is killed with SIGKILL:
+
+* the kernel's parent-death signal covers a trial whose parent is the runner
+  (``exec``), but a forked trial's parent is the fork server, so
+* a watchdog thread waits on the runner's pid (a pidfd) and, when the runner
+  is gone, kills the trial's whole process group; and
+* a forked trial closes the fork server's liveness pipe it inherited, so the
+  server, too, sees the runner go and exits instead of lingering.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
+import select
 import signal
 import sys
+import threading
+import time
 
 PR_SET_PDEATHSIG = 1
 FORK_PRELOAD = ["ksweep.train.trainer", "ksweep.train.__main__"]
+RUNNER_PID_ENV = "KSWEEP_RUNNER_PID"  # the process whose death ends the trial
+WORKDIR_ENV = "KSWEEP_WORKDIR"  # where relative config paths (DATA_DIR) are taken from
+SWEEP_ENV = "KSWEEP_SWEEP"  # the sweep folder: marks every process of one sweep
 
 
 def die_with_parent() -> None:
@@ -37,19 +50,96 @@ def exec_preexec() -> None:
     die_with_parent()
 
 
+def _kill_own_group() -> None:
+    with contextlib.suppress(OSError):
+        os.killpg(os.getpgid(0), signal.SIGKILL)
+    os._exit(137)
+
+
+def _wait_for_exit(pid: int) -> None:
+    try:
+        fd = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        fd = None
+    if fd is not None:
+        select.select([fd], [], [])
+    else:  # no pidfd: look every half second
+        while True:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            except PermissionError:
+                pass
+            time.sleep(0.5)
+    _kill_own_group()
+
+
+def watch_runner() -> None:
+    """End this trial's whole group as soon as the runner that started it is gone."""
+    raw = os.environ.get(RUNNER_PID_ENV, "")
+    if not raw.isdigit():
+        return
+    pid = int(raw)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        _kill_own_group()
+    except PermissionError:
+        pass
+    threading.Thread(target=_wait_for_exit, args=(pid,), name="runner-watch", daemon=True).start()
+
+
+def _forget_fork_server() -> None:
+    """Close the fork server's liveness pipe this fork inherited (see the module's notes)."""
+    try:
+        from multiprocessing import forkserver
+    except ImportError:  # pragma: no cover - platforms without fork servers
+        return
+    server = getattr(forkserver, "_forkserver", None)
+    fd = getattr(server, "_forkserver_alive_fd", None)
+    if isinstance(fd, int):
+        with contextlib.suppress(OSError):
+            os.close(fd)
+        server._forkserver_alive_fd = None
+
+
+def _become_trial() -> None:
+    die_with_parent()
+    watch_runner()
+    workdir = os.environ.get(WORKDIR_ENV)
+    if workdir and os.path.isdir(workdir):
+        os.chdir(workdir)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def run_forked(log_path: str, argv: list[str], env: dict[str, str]) -> None:
     """Entry point of a forked trial: become a trial process, then run the trainer."""
     os.setsid()
-    die_with_parent()
     os.environ.update(env)
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _forget_fork_server()
+    _become_trial()
     log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
     os.dup2(log, 1)
     os.dup2(log, 2)
     os.close(log)
+    os.close(null)
     sys.stdout = open(1, "w", buffering=1, encoding="utf-8", closefd=False)  # noqa: SIM115
     sys.stderr = open(2, "w", buffering=1, encoding="utf-8", closefd=False)  # noqa: SIM115
     from ksweep.train.__main__ import main
 
     raise SystemExit(main(argv))
+
+
+def warm() -> None:
+    """A forked no-op: starting it once makes the fork server import torch up front."""
+
+
+if __name__ == "__main__":  # the exec backend: python -m ksweep.launch.child TRAINER-ARGS
+    _become_trial()
+    from ksweep.train.__main__ import main
+
+    raise SystemExit(main(sys.argv[1:]))

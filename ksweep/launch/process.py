@@ -6,15 +6,20 @@ Two backends with one handle type:
   *forkserver* that imported torch and the trainer once, without touching
   CUDA. A trial then starts in milliseconds instead of the seconds a fresh
   Python needs to import torch, yet each trial is still its own process with
-  its own CUDA context, memory and crash domain.
-* ``exec``: a fresh ``python -m ksweep.train`` per trial; the simplest and
-  most isolated, and what other platforms get.
+  its own CUDA context, memory and crash domain. :meth:`Starter.warm_up`
+  starts the server before the first trial, so that cost is the sweep's
+  start-up and never counted in a trial's time or its timeout.
+* ``exec``: a fresh ``python -m ksweep.launch.child`` per trial; the simplest
+  and most isolated, and what other platforms get.
 
-Neither imports torch into the launcher itself.
+Every trial is its own process group; when a trial ends, however it ended,
+whatever it left running in its group is killed too. Neither backend imports
+torch into the launcher itself.
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import signal
@@ -23,19 +28,15 @@ import sys
 import time
 from pathlib import Path
 
-from ksweep.launch.child import FORK_PRELOAD, exec_preexec, run_forked
+from ksweep.launch.child import FORK_PRELOAD, exec_preexec, run_forked, warm
+from ksweep.project import PROJECT_ROOT
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 BACKENDS = ("fork", "exec")
 STOP_GRACE_SECONDS = 10.0
 
 
 def default_backend() -> str:
     return "fork" if sys.platform.startswith("linux") else "exec"
-
-
-def trainer_argv(trial_dir: Path, config_name: str) -> list[str]:
-    return ["--config", str(trial_dir / config_name), "--out", str(trial_dir)]
 
 
 def child_environment(extra: dict[str, str]) -> dict[str, str]:
@@ -48,6 +49,12 @@ def child_environment(extra: dict[str, str]) -> dict[str, str]:
     return env
 
 
+def kill_group(pgid: int, sig: int = signal.SIGKILL) -> None:
+    """Signal every process left in a trial's group; a group that is gone is fine."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)
+
+
 class TrialProcess:
     """A running trial, whichever backend started it."""
 
@@ -55,24 +62,30 @@ class TrialProcess:
         self.pid = pid
         self._poll = poll
         self._wait = wait
+        self._reaped = False
 
     def poll(self) -> int | None:
-        """The exit status (negative: killed by that signal), or None while running."""
-        return self._poll()
+        """The exit status (negative: killed by that signal), or None while running.
+
+        Once the trial has exited, anything it started in its group is killed."""
+        code = self._poll()
+        if code is not None and not self._reaped:
+            self._reaped = True
+            kill_group(self.pid)
+        return code
 
     def stop(self, grace: float = STOP_GRACE_SECONDS) -> int | None:
         """SIGTERM the trial's process group, then SIGKILL it if it outlives ``grace``."""
         for sig, wait_for in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
             if self.poll() is not None:
                 break
-            try:
-                os.killpg(self.pid, sig)
-            except (ProcessLookupError, PermissionError):
-                break
+            kill_group(self.pid, sig)
             deadline = time.monotonic() + wait_for
             while self.poll() is None and time.monotonic() < deadline:
                 time.sleep(0.05)
-        return self._wait()
+        code = self._wait()
+        self.poll()
+        return code
 
 
 class Starter:
@@ -87,11 +100,29 @@ class Starter:
             self._context = multiprocessing.get_context("forkserver")
             self._context.set_forkserver_preload(FORK_PRELOAD)
 
-    def start(
-        self, trial_dir: Path, config_name: str, log_name: str, env: dict[str, str]
-    ) -> TrialProcess:
-        argv = trainer_argv(trial_dir, config_name)
-        log_path = trial_dir / log_name
+    def warm_up(self, env: dict[str, str]) -> float:
+        """Start the fork server (it imports torch) before any trial; return the seconds."""
+        if self._context is None:
+            return 0.0
+        started = time.monotonic()
+        saved = {key: os.environ.get(key) for key in env}
+        os.environ.update(env)  # the server is started from this process's environment
+        try:
+            process = self._context.Process(target=warm, daemon=False)
+            process.start()
+            process.join()
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+        if process.exitcode != 0:
+            raise OSError(f"the fork server could not start a process (exit {process.exitcode})")
+        return time.monotonic() - started
+
+    def start(self, argv: list[str], log_path: Path, env: dict[str, str]) -> TrialProcess:
+        """Start ``python -m ksweep.launch.child ARGV`` (or its fork) writing into ``log_path``."""
         if self._context is not None:
             process = self._context.Process(
                 target=run_forked, args=(str(log_path), argv, env), daemon=False
@@ -105,7 +136,7 @@ class Starter:
             return TrialProcess(process.pid, lambda: process.exitcode, wait_forked)
         with open(log_path, "ab") as log:
             popen = subprocess.Popen(
-                [sys.executable, "-m", "ksweep.train", *argv],
+                [sys.executable, "-m", "ksweep.launch.child", *argv],
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,

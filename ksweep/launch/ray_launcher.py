@@ -1,11 +1,16 @@
-"""``LAUNCHER=ray``: each trial a Ray task, on a local Ray instance or a cluster.
+"""``LAUNCHER=ray``: slots are Ray actors, on a local Ray instance or a cluster.
 
-The task runs the same trainer subprocess a local trial runs, in a scratch
-folder on whichever node Ray picked, and returns the folder's files; the
-launcher writes them into the usual trial folder, so results and logs look
-the same however a sweep ran. GPU trials ask Ray for ``1/TRIALS_PER_GPU``
-of a GPU and Ray sets ``CUDA_VISIBLE_DEVICES``. ``RAY_ADDRESS`` (Ray's own
-variable) selects an existing cluster; without it a local instance starts.
+Each slot is one :class:`TrialHost` actor, placed by Ray with the slot's
+share of CPUs (and of a GPU, ``1/TRIALS_PER_GPU``, with Ray setting
+``CUDA_VISIBLE_DEVICES``). The actor keeps a warm fork server, so a trial
+starts as fast as it does locally instead of paying a fresh interpreter's
+torch import, and runs the same trainer process in a scratch folder on its
+node. While the trial runs, the driver polls the actor for the epochs it
+streamed (mirrored into the local ``metrics.jsonl``, so the heartbeat,
+``sweep-status`` and early stopping work as they do locally) and can ask it
+to stop at an epoch boundary; when the trial ends its files come back into
+the usual trial folder. ``RAY_ADDRESS`` (Ray's own variable) selects an
+existing cluster; without it a local instance starts.
 
 Ray is an optional extra (``pip install 'ksweep[ray]'``); only this module
 imports it.
@@ -14,14 +19,22 @@ imports it.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+from ksweep.launch.base import TrialLaunch
+from ksweep.launch.child import RUNNER_PID_ENV, WORKDIR_ENV
+from ksweep.launch.local import trainer_argv, trainer_options
+from ksweep.launch.process import Starter, TrialProcess
 from ksweep.launch.slots import Slot
-from ksweep.launch.trial import CONFIG_FILE, TrialOutcome, judge, log_tail
+from ksweep.project import PROJECT_ROOT
+from ksweep.sweep.atomic import write_bytes_atomic, write_json_atomic
+from ksweep.sweep.layout import STOP_REQUEST, TRIAL_CONFIG, TrialFolder
+from ksweep.sweep.trialfiles import EpochFollower
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SHIPPED_EXCLUDES = [
     ".venv/",
     ".git/",
@@ -31,44 +44,133 @@ SHIPPED_EXCLUDES = [
     "*.pt",
     "__pycache__/",
 ]
+RPC_TIMEOUT_S = 60.0
 
 
-def _remote_trial(config_text: str, env: dict[str, str], timeout: float | None) -> dict:
-    """Runs on a Ray worker: one trainer subprocess in a scratch folder; returns its files."""
-    import tempfile
+class TrialHost:
+    """One slot on a Ray worker: a warm fork server and the trials it runs, one at a time."""
 
-    from ksweep.launch.process import Starter
-    from ksweep.launch.trial import run_trial
+    def __init__(self) -> None:
+        self.starter = Starter()
+        self.trials: dict[str, tuple[TrialProcess, TrialFolder, EpochFollower]] = {}
 
-    with tempfile.TemporaryDirectory(prefix="ksweep-ray-") as scratch:
-        folder = Path(scratch)
-        (folder / CONFIG_FILE).write_text(config_text, encoding="utf-8")
-        outcome = run_trial(folder, Starter("exec"), env, timeout)
-        files = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
-    return {
-        "status": outcome.status,
-        "exit_code": outcome.exit_code,
-        "wall_time": outcome.wall_time,
-        "error": outcome.error,
-        "files": files,
-        "node": os.uname().nodename,
-    }
+    def warm_up(self) -> float:
+        return self.starter.warm_up({})
+
+    def start(self, name: str, config_text: str, env: dict[str, str], argv_extra: list[str]) -> int:
+        folder = TrialFolder(Path(tempfile.mkdtemp(prefix=f"ksweep-ray-{name}-")))
+        folder.config.write_text(config_text, encoding="utf-8")
+        argv = trainer_argv(folder, None, False) + argv_extra
+        env = {**env, RUNNER_PID_ENV: str(os.getpid()), WORKDIR_ENV: os.getcwd()}
+        process = self.starter.start(argv, folder.log, env)
+        self.trials[name] = (process, folder, EpochFollower(folder.epochs))
+        return process.pid
+
+    def poll(self, name: str) -> dict[str, Any]:
+        process, _, follower = self.trials[name]
+        code = process.poll()
+        return {"exit": code, "epochs": follower.new_rows()}
+
+    def request_stop(self, name: str, request: dict[str, Any]) -> None:
+        write_json_atomic(self.trials[name][1].stop_request, request)
+
+    def kill(self, name: str) -> int | None:
+        return self.trials[name][0].stop()
+
+    def collect(self, name: str) -> dict[str, bytes]:
+        """The trial folder's files (all but its inputs), then the scratch folder is gone."""
+        _, folder, _ = self.trials.pop(name)
+        files = {
+            p.name: p.read_bytes()
+            for p in folder.path.iterdir()
+            if p.is_file() and p.name not in (TRIAL_CONFIG, STOP_REQUEST)
+        }
+        shutil.rmtree(folder.path, ignore_errors=True)
+        return files
+
+    def node(self) -> str:
+        return os.uname().nodename
 
 
-class RayRunner:
-    """The scheduler's ``run_in_slot`` for Ray: submit, wait, bring the files back."""
+class RayTrial:
+    """A trial running on a :class:`TrialHost`, as the run loop sees it."""
 
-    def __init__(self, timeout: float | None, trials_per_gpu: int | None = None):
-        try:
-            import ray
-        except ImportError:
-            raise RuntimeError(
-                "LAUNCHER=ray needs Ray: pip install 'ksweep[ray]' (make setup installs it)"
-            ) from None
-        self._ray = ray
-        self.timeout = timeout
+    def __init__(self, ray, host, name: str, folder: TrialFolder, pid: int) -> None:
+        self._ray, self._host, self.name, self.folder, self.pid = ray, host, name, folder, pid
+        self._exit: int | None = None
+        self._rows: list[dict[str, Any]] = []
+
+    def _ask(self) -> None:
+        if self._exit is not None:
+            return
+        reply = self._ray.get(self._host.poll.remote(self.name), timeout=RPC_TIMEOUT_S)
+        if reply["epochs"]:
+            self._rows.extend(reply["epochs"])
+            self._mirror(reply["epochs"])
+        if reply["exit"] is not None:
+            self._bring_home()
+            self._exit = reply["exit"]
+
+    def _mirror(self, rows: list[dict[str, Any]]) -> None:
+        import json
+
+        with open(self.folder.epochs, "a", encoding="utf-8") as handle:
+            handle.writelines(json.dumps(row) + "\n" for row in rows)
+
+    def _bring_home(self) -> None:
+        files = self._ray.get(self._host.collect.remote(self.name), timeout=RPC_TIMEOUT_S)
+        for name, data in files.items():
+            write_bytes_atomic(self.folder / name, data)
+
+    def poll(self) -> int | None:
+        self._ask()
+        return self._exit
+
+    def new_epochs(self) -> list[dict[str, Any]]:
+        self._ask()
+        rows, self._rows = self._rows, []
+        return rows
+
+    def new_output(self) -> list[str]:
+        return []  # the log comes home when the trial ends
+
+    def request_stop(self, request: dict[str, Any]) -> None:
+        self._ray.get(self._host.request_stop.remote(self.name, request), timeout=RPC_TIMEOUT_S)
+
+    def kill(self) -> int | None:
+        if self._exit is None:
+            self._exit = self._ray.get(self._host.kill.remote(self.name), timeout=RPC_TIMEOUT_S)
+            self._bring_home()
+        return self._exit
+
+
+def _ray():
+    try:
+        import ray
+    except ImportError:
+        raise RuntimeError(
+            "LAUNCHER=ray needs Ray: pip install 'ksweep[ray]' (make setup installs it)"
+        ) from None
+    return ray
+
+
+class RayLauncher:
+    """Slots as Ray actors; trials forked from each actor's warm server."""
+
+    init_seconds = 0.0  # what connecting to (or starting) Ray cost, counted in the start-up
+
+    def __init__(self, slots: list[Slot], trials_per_gpu: int | None = None) -> None:
+        self._ray = self.connect()
+        self.slots = slots
         self.gpu_share = 1.0 / (trials_per_gpu or 1)
+        self.hosts: dict[str, Any] = {}
+        self.sweep = ""
+
+    @classmethod
+    def connect(cls):
+        ray = _ray()
         if not ray.is_initialized():
+            started = time.monotonic()
             if os.environ.get("RAY_ADDRESS"):
                 runtime_env = {"working_dir": str(PROJECT_ROOT), "excludes": SHIPPED_EXCLUDES}
             else:
@@ -79,61 +181,39 @@ class RayRunner:
                 log_to_driver=False,
                 configure_logging=False,
             )
-        self._task = ray.remote(_remote_trial)
+            cls.init_seconds = time.monotonic() - started
+        return ray
 
-    def gpu_ids(self) -> list[str]:
-        """Names for the cluster's GPUs, so the slot planner can spread trials over them."""
-        return [str(i) for i in range(int(self._ray.cluster_resources().get("GPU", 0)))]
+    @classmethod
+    def cluster_gpus_and_cores(cls) -> tuple[list[str], int]:
+        """Names for the cluster's GPUs and its CPU count, for the slot planner."""
+        resources = cls.connect().cluster_resources()
+        gpus = [str(i) for i in range(int(resources.get("GPU", 0)))]
+        return gpus, max(1, int(resources.get("CPU", 1)))
 
-    def cpu_capacity(self) -> int:
-        return max(1, int(self._ray.cluster_resources().get("CPU", 1)))
-
-    def __call__(
-        self,
-        trial_dir: Path,
-        slot: Slot,
-        should_stop: Callable[[], bool],
-        echo: Callable[[str], None] | None,
-        on_start: Callable[[int], None],
-    ) -> TrialOutcome:
-        del echo, on_start  # output arrives when the task ends; there is no local pid
-        env = {k: v for k, v in slot.env.items() if k != "CUDA_VISIBLE_DEVICES"}
-        threads = int(env.get("KSWEEP_THREADS", "1"))
-        options = {"num_cpus": threads}
-        if slot.kind == "cuda":
-            options["num_gpus"] = self.gpu_share
-        config_text = (trial_dir / CONFIG_FILE).read_text(encoding="utf-8")
+    def prepare(self) -> float:
         started = time.monotonic()
-        ref = self._task.options(**options).remote(config_text, env, self.timeout)
-        while True:
-            ready, _ = self._ray.wait([ref], timeout=0.2)
-            if ready:
-                break
-            if should_stop():
-                self._ray.cancel(ref, force=True)
-                return TrialOutcome(
-                    "stopped", None, time.monotonic() - started, error="stopped with the sweep"
-                )
-        try:
-            result = self._ray.get(ref)
-        except self._ray.exceptions.RayError as problem:
-            return TrialOutcome(
-                "failed",
-                None,
-                time.monotonic() - started,
-                error=f"the Ray task failed: {problem}".splitlines()[0],
-            )
-        for name, data in result["files"].items():
-            if name != CONFIG_FILE:
-                (trial_dir / name).write_bytes(data)
-        if result["status"] == "timeout":
-            return TrialOutcome(
-                "timeout",
-                result["exit_code"],
-                result["wall_time"],
-                error=result["error"],
-                log_tail=log_tail(trial_dir / "output.log"),
-            )
-        outcome = judge(trial_dir, result["exit_code"], result["wall_time"])
-        outcome.metrics.setdefault("node", result["node"])
-        return outcome
+        remote = self._ray.remote(TrialHost)
+        for slot in self.slots:
+            options: dict[str, Any] = {"num_cpus": int(slot.env.get("KSWEEP_THREADS", "1"))}
+            if slot.kind == "cuda":
+                options["num_gpus"] = self.gpu_share
+            self.hosts[slot.name] = remote.options(**options).remote()
+        warmed = [host.warm_up.remote() for host in self.hosts.values()]
+        self._ray.get(warmed, timeout=600)
+        return type(self).init_seconds + time.monotonic() - started
+
+    def start(self, launch: TrialLaunch) -> RayTrial:
+        host = self.hosts[launch.slot.name]
+        env = {k: v for k, v in launch.slot.env.items() if k != "CUDA_VISIBLE_DEVICES"}
+        env.update(launch.env)
+        extra = trainer_options(launch.device, launch.offline)
+        pid = self._ray.get(
+            host.start.remote(launch.name, launch.config_text, env, extra), timeout=RPC_TIMEOUT_S
+        )
+        return RayTrial(self._ray, host, launch.name, launch.folder, pid)
+
+    def close(self) -> None:
+        for host in self.hosts.values():
+            self._ray.kill(host)
+        self.hosts.clear()

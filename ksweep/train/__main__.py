@@ -24,6 +24,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--config", required=True, help="resolved .config file to train with")
     parser.add_argument("--out", required=True, help="directory for metrics files (created)")
     parser.add_argument(
+        "--device",
+        choices=["auto", "cpu", "cuda"],
+        default=None,
+        help="train on this device whatever CONFIG_DEVICE says (a sweep's DEVICE=)",
+    )
+    parser.add_argument(
         "--offline",
         action="store_true",
         help="never try to download a missing dataset; report it as an error instead",
@@ -40,6 +46,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigFileError as exc:
         print(exc, file=sys.stderr, flush=True)
         return EXIT_BAD_INPUT
+    if args.device is not None:
+        values = {**values, "DEVICE": args.device}
     try:
         settings = settings_from_config(values, allow_download=not args.offline)
     except SettingsError as exc:

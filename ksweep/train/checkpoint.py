@@ -13,9 +13,7 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
-from ksweep.store import replacing
-
-CHECKPOINT = "best.pt"
+from ksweep.sweep.atomic import replacing
 
 
 def save_checkpoint(path: str | Path, model: nn.Module) -> None:

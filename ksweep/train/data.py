@@ -27,7 +27,8 @@ from sklearn.model_selection import train_test_split
 from torch import Tensor
 
 from ksweep.train.catalog import DATASETS, DatasetSpec
-from ksweep.train.settings import SettingsError, TrainSettings, size_problems
+from ksweep.train.checks import size_problems
+from ksweep.train.settings import SettingsError, TrainSettings
 from ksweep.train.sources import read_dataset
 
 

@@ -3,11 +3,15 @@
 Each fault imitates a real failure mode as the launcher would see it:
 ``crash`` an unexpected exception (traceback, exit status 1), ``hang`` a
 stuck process (only the launcher's timeout ends it), ``nan`` a numerical
-divergence (the trainer's own check reports it, exit status 3).
+divergence (the trainer's own check reports it, exit status 3), ``orphan``
+a run that starts a background process and then finishes normally (the
+launcher must end that process with the trial).
 """
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 
 import torch
@@ -21,10 +25,19 @@ class FaultInjector:
         self.epoch = epoch
 
     def at_epoch_start(self, epoch: int) -> None:
-        """Crash or hang here if that is the fault due at ``epoch``."""
-        if epoch != self.epoch or self.kind not in ("crash", "hang"):
+        """Crash, hang or leave a process behind here if that is the fault due at ``epoch``."""
+        if epoch != self.epoch or self.kind not in ("crash", "hang", "orphan"):
             return
         print(f"injecting fault: {self.kind} at epoch {epoch}", flush=True)
+        if self.kind == "orphan":
+            child = subprocess.Popen(
+                [sys.executable, "-c", "import time; time.sleep(600)"],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            print(f"background process {child.pid} started", flush=True)
+            return
         if self.kind == "crash":
             raise RuntimeError(f"injected fault: crash at epoch {epoch}")
         while True:  # a hang, faithfully: nothing but the launcher's timeout ends it

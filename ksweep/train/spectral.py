@@ -20,8 +20,6 @@ from torch import nn
 
 from ksweep.train.prune import prunable_parameters
 
-SPECTRAL_JSON = "spectral.json"
-
 
 @torch.no_grad()
 def top_singular_values(model: nn.Module, k: int) -> dict[str, list[float]]:

@@ -15,7 +15,6 @@ weights are the model: evaluated, checkpointed, measured and reported.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import sys
 import time
@@ -25,45 +24,45 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ksweep.models import MODELS
-from ksweep.store import write_json_atomic
+from ksweep.sweep.atomic import write_json_atomic
+from ksweep.sweep.layout import (
+    CHECKPOINT_FILE,
+    EPOCHS_FILE,
+    FINAL_METRICS,
+    SPECTRAL_FILE,
+    STOP_REQUEST,
+)
 from ksweep.train.acceleration import Acceleration, CapturedSteps, resolve_acceleration
 from ksweep.train.augment import Augmentation
-from ksweep.train.checkpoint import CHECKPOINT, save_checkpoint
+from ksweep.train.checkpoint import save_checkpoint
+from ksweep.train.checks import settings_warnings
 from ksweep.train.data import DataSplits, load_data
 from ksweep.train.ema import WeightEMA
+from ksweep.train.evaluation import evaluate, weights_digest
 from ksweep.train.faults import FaultInjector
 from ksweep.train.metrics import EpochLog
+from ksweep.train.model_registry import MODELS
 from ksweep.train.optim import build_optimizer
+from ksweep.train.outcome import (
+    TrainingDiverged,
+    accuracy_summary,
+    check_loss,
+    progress_line,
+    stop_request,
+    stopped_record,
+)
 from ksweep.train.prune import Pruner, SparsitySchedule, measured_sparsity
 from ksweep.train.runtime import configure_threads, resolve_device, seed_everything
 from ksweep.train.schedules import LrSchedule
-from ksweep.train.settings import TrainSettings, settings_warnings
-from ksweep.train.spectral import SPECTRAL_JSON, top_singular_values
+from ksweep.train.settings import TrainSettings
+from ksweep.train.spectral import top_singular_values
 from ksweep.train.step import TrainStep
 
-METRICS_JSONL = "metrics.jsonl"
-TRAINING_METRICS = "training_metrics.json"
-EVAL_BATCH = 1000  # images per forward pass when evaluating; memory-bound, not a hyperparameter
+__all__ = ["Run", "TrainingDiverged", "evaluate", "prepare", "train", "weights_digest"]
+
 AUGMENT_SEED_OFFSET = 1  # the augmentation stream is seeded apart from the batch order
-
-
-class TrainingDiverged(RuntimeError):
-    """A loss became NaN or infinite; the CLI reports it and exits with status 3.
-
-    Checked once per epoch, on the epoch's mean training loss and on the
-    validation loss: NaN propagates into every later batch, so the epoch mean
-    catches it, and checking per step would cost a host-device sync per step.
-    """
-
-    def __init__(self, value: float, epoch: int) -> None:
-        self.value = value
-        self.epoch = epoch
-        kind = "nan" if math.isnan(value) else "inf"
-        super().__init__(f"training diverged: loss is {kind} at epoch {epoch}")
 
 
 @dataclass
@@ -99,7 +98,7 @@ class Run:
     def train_epoch(self, epoch: int) -> tuple[float, float, float]:
         """One pass over the shuffled (and augmented) training split.
 
-        Returns (mean loss, accuracy, learning rate of the epoch's last step).
+        Returns (mean loss, accuracy in percent, learning rate of the epoch's last step).
         """
         self.model.train()
         data = self.data
@@ -123,7 +122,7 @@ class Run:
                 self.ema.update(self.pruner.masks)
         self.schedule.after_epoch()
         loss_sum, correct = self.step.take_totals()
-        return loss_sum / n, correct / n, last_lr
+        return loss_sum / n, 100.0 * correct / n, last_lr
 
     def evaluate(self, x: Tensor, y: Tensor) -> tuple[float, float] | tuple[None, None]:
         """(mean loss, accuracy) of the evaluated network on ``x``, ``y``; Nones if empty."""
@@ -216,15 +215,17 @@ def train(
 ) -> dict[str, Any]:
     """Train once as ``settings`` say; write the metrics files; return the final metrics.
 
-    Raises :class:`~ksweep.train.settings.SettingsError` for problems found
-    while setting up (no GPU, dataset files unavailable or too small) and
-    :class:`TrainingDiverged` when a loss stops being finite; in both cases
-    ``training_metrics.json`` is not written.
+    After every epoch the run looks for the launcher's stop request and, if
+    there is one, ends there with its metrics (``stopped`` says why). Raises
+    :class:`~ksweep.train.settings.SettingsError` for problems found while
+    setting up (no GPU, dataset files unavailable or too small) and
+    :class:`TrainingDiverged` when a loss breaks the divergence rule; in both
+    cases ``training_metrics.json`` is not written.
     """
     say = log or (lambda line: print(line, flush=True))
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    for stale in (TRAINING_METRICS, SPECTRAL_JSON, CHECKPOINT):  # never mix in an old attempt
+    for stale in (FINAL_METRICS, SPECTRAL_FILE, CHECKPOINT_FILE):  # never mix in an old attempt
         (out / stale).unlink(missing_ok=True)
     for note in settings_warnings(settings):
         print(f"warning: {note}", file=sys.stderr, flush=True)
@@ -236,29 +237,47 @@ def train(
     setup_start = _now(device)
     run = prepare(settings, device, say=say)
     setup_time = _now(device) - setup_start
-    data, spec = run.data, run.data.spec
     params = sum(p.numel() for p in run.model.parameters())
-    n_train, n_val, n_test = data.sizes()
-    say(
-        f"{MODELS[settings.model].name}: {params:,} parameters | {spec.name}: "
-        f"{n_train} train / {n_val} val / {n_test} test | {settings.optimizer.lower()} "
-        f"lr {settings.learning_rate:g} ({settings.lr_schedule}) | pruning "
-        f"{settings.pruning_method} | ema {settings.ema_decay or 'off'} | device {device} "
-        f"({run.accel.describe()}) | seed {settings.seed} | setup {setup_time:.2f}s"
-    )
+    say(_header(settings, run, params, setup_time))
 
+    loop_start = _now(device)
+    history, stopped = _epochs(settings, run, out, say)
+    training_time = _now(device) - loop_start
+
+    if settings.spectral_topk:
+        write_json_atomic(
+            out / SPECTRAL_FILE, top_singular_values(run.evaluated, settings.spectral_topk)
+        )
+    result = _final_metrics(settings, run, history, params, training_time, setup_time)
+    result["stopped"] = stopped
+    write_json_atomic(out / FINAL_METRICS, result)
+    at_best = result["test_acc_at_best_val"]
+    say(
+        f"done: test {result['test_acc']:.2f}% (best {result['best_test_acc']:.2f}%, last "
+        f"{result['last3_epochs']} {result['last3_test_acc']:.2f}%"
+        + (f", at best val {at_best:.2f}%" if at_best is not None else "")
+        + f") | sparsity {result['final_sparsity']:.4f} | {training_time:.1f}s"
+        + (f" | stopped at epoch {stopped['epoch']}: {stopped['state']}" if stopped else "")
+    )
+    return result
+
+
+def _epochs(
+    settings: TrainSettings, run: Run, out: Path, say: Callable[[str], None]
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """Every epoch: train, evaluate, log; until the last one or a stop request."""
+    data, classes = run.data, run.data.spec.num_classes
     history: list[dict[str, Any]] = []
     best_val: float | None = None
-    loop_start = _now(device)
-    with EpochLog(out / METRICS_JSONL) as epoch_log:
+    with EpochLog(out / EPOCHS_FILE) as epoch_log:
         for epoch in range(1, settings.num_epochs + 1):
-            epoch_start = _now(device)
+            epoch_start = _now(run.device)
             run.faults.at_epoch_start(epoch)
             train_loss, train_acc, lr = run.train_epoch(epoch)
-            _check_finite(train_loss, epoch)
+            check_loss(train_loss, epoch, classes)
             val_loss, val_acc = run.evaluate(data.val_x, data.val_y)
             if val_loss is not None:
-                _check_finite(val_loss, epoch)
+                check_loss(val_loss, epoch, classes, "validation loss")
             _, test_acc = run.evaluate(data.test_x, data.test_y)
             record = {
                 "epoch": epoch,
@@ -266,35 +285,34 @@ def train(
                 "train/acc": train_acc,
                 "val/loss": val_loss,
                 "val/acc": val_acc,
-                "test_acc": 100.0 * test_acc,
+                "test_acc": test_acc,
                 "sparsity": measured_sparsity(run.evaluated),
                 "lr": lr,  # the rate of the epoch's last step
-                "epoch_time": _now(device) - epoch_start,
+                "epoch_time": _now(run.device) - epoch_start,
             }
             history.append(record)
             epoch_log.write(record)
-            say(_progress_line(record, settings.num_epochs))
+            say(progress_line(record, settings.num_epochs))
             # Without a validation split every epoch counts as the best so far.
             improved = val_acc is None or best_val is None or val_acc > best_val
             best_val = val_acc if improved else best_val
             if settings.save_checkpoint and improved:
-                save_checkpoint(out / CHECKPOINT, run.evaluated)
-    training_time = _now(device) - loop_start
+                save_checkpoint(out / CHECKPOINT_FILE, run.evaluated)
+            request = stop_request(out / STOP_REQUEST)
+            if request is not None and epoch < settings.num_epochs:
+                return history, stopped_record(request, epoch, settings.num_epochs)
+    return history, None
 
-    if settings.spectral_topk:
-        write_json_atomic(
-            out / SPECTRAL_JSON, top_singular_values(run.evaluated, settings.spectral_topk)
-        )
-    result = _final_metrics(settings, run, history, params, training_time, setup_time)
-    write_json_atomic(out / TRAINING_METRICS, result)
-    at_best = result["test_acc_at_best_val"]
-    say(
-        f"done: test {result['test_acc']:.2f}% (best {result['best_test_acc']:.2f}%, last 3 "
-        f"{result['last3_test_acc']:.2f}%"
-        + (f", at best val {at_best:.2f}%" if at_best is not None else "")
-        + f") | sparsity {result['final_sparsity']:.4f} | {training_time:.1f}s"
+
+def _header(settings: TrainSettings, run: Run, params: int, setup_time: float) -> str:
+    n_train, n_val, n_test = run.data.sizes()
+    return (
+        f"{MODELS[settings.model].name}: {params:,} parameters | {run.data.spec.name}: "
+        f"{n_train} train / {n_val} val / {n_test} test | {settings.optimizer.lower()} "
+        f"lr {settings.learning_rate:g} ({settings.lr_schedule}) | pruning "
+        f"{settings.pruning_method} | ema {settings.ema_decay or 'off'} | device {run.device} "
+        f"({run.accel.describe()}) | seed {settings.seed} | setup {setup_time:.2f}s"
     )
-    return result
 
 
 def _final_metrics(
@@ -305,15 +323,8 @@ def _final_metrics(
     training_time: float,
     setup_time: float,
 ) -> dict[str, Any]:
-    tests = [h["test_acc"] for h in history]
-    has_val = history[0]["val/acc"] is not None
-    best = max(history, key=lambda h: h["val/acc"]) if has_val else None  # first among ties
     return {
-        "test_acc": tests[-1],
-        "best_test_acc": max(tests),
-        "last3_test_acc": sum(tests[-3:]) / len(tests[-3:]),
-        "test_acc_at_best_val": best["test_acc"] if best else None,
-        "best_val_acc": best["val/acc"] if best else None,
+        **accuracy_summary(history),
         "final_sparsity": measured_sparsity(run.evaluated),
         "params": params,
         "training_time": training_time,
@@ -325,6 +336,7 @@ def _final_metrics(
         "seed": settings.seed,
         "model": MODELS[settings.model].name,
         "dataset": run.data.spec.name,
+        "num_classes": run.data.spec.num_classes,
         "optimizer": settings.optimizer.lower(),
         "pruning_method": settings.pruning_method,
         "epochs": settings.num_epochs,
@@ -335,61 +347,8 @@ def _final_metrics(
     }
 
 
-@torch.no_grad()
-def evaluate(
-    model: nn.Module, x: Tensor, y: Tensor, *, bf16: bool = False, channels_last: bool = False
-) -> tuple[float, float]:
-    """(mean cross-entropy, accuracy fraction) of ``model`` in eval mode on ``x``, ``y``."""
-    model.eval()
-    loss_sum = torch.zeros((), device=y.device)
-    correct = torch.zeros((), dtype=torch.long, device=y.device)
-    for start in range(0, len(y), EVAL_BATCH):
-        batch = x[start : start + EVAL_BATCH]
-        if channels_last:
-            batch = batch.contiguous(memory_format=torch.channels_last)
-        with torch.autocast(device_type=y.device.type, dtype=torch.bfloat16, enabled=bf16):
-            logits = model(batch).float()
-        target = y[start : start + EVAL_BATCH]
-        loss_sum += F.cross_entropy(logits, target, reduction="sum")
-        correct += (logits.argmax(dim=1) == target).sum()
-    return loss_sum.item() / len(y), correct.item() / len(y)
-
-
-def weights_digest(model: nn.Module) -> str:
-    """SHA-256 over every state-dict tensor (names, shapes, bytes): a run's exact outcome.
-
-    Same seed on the CPU gives the same digest, so it doubles as a
-    reproducibility check between runs and as a fingerprint in tests.
-    """
-    digest = hashlib.sha256()
-    for name, tensor in model.state_dict().items():
-        data = tensor.detach().to("cpu").contiguous()
-        digest.update(f"{name}:{tuple(data.shape)}:{data.dtype}".encode())
-        digest.update(data.numpy().tobytes() if data.numel() else b"")
-    return digest.hexdigest()
-
-
-def _check_finite(loss: float, epoch: int) -> None:
-    if not math.isfinite(loss):
-        raise TrainingDiverged(loss, epoch)
-
-
 def _now(device: str) -> float:
     """Wall-clock seconds, after queued GPU work has finished (timings must include it)."""
     if device == "cuda":
         torch.cuda.synchronize()
     return time.perf_counter()
-
-
-def _progress_line(record: dict[str, Any], epochs: int) -> str:
-    width = len(str(epochs))
-    if record["val/acc"] is None:
-        val = "val n/a"
-    else:
-        val = f"val loss {record['val/loss']:.4f} acc {100 * record['val/acc']:6.2f}%"
-    return (
-        f"epoch {record['epoch']:>{width}}/{epochs} | train loss {record['train/loss']:.4f} "
-        f"acc {100 * record['train/acc']:6.2f}% | {val} | test {record['test_acc']:6.2f}% | "
-        f"sparsity {record['sparsity']:.3f} | lr {record['lr']:.3g} | "
-        f"{record['epoch_time']:.2f}s"
-    )

@@ -1,0 +1,26 @@
+"""``python -m ksweep.bench [PART ...]``: every benchmark, or the parts named."""
+
+from __future__ import annotations
+
+import sys
+
+from ksweep.bench import overhead, trainer
+
+PARTS = {"overhead": overhead.run, "trainer": trainer.main}
+
+
+def main(argv: list[str]) -> int:
+    names = argv or list(PARTS)
+    unknown = [n for n in names if n not in PARTS]
+    if unknown:
+        print(f"error: no benchmark {', '.join(unknown)}; choose from {', '.join(PARTS)}")
+        return 2
+    for name in names:
+        status = PARTS[name]([])
+        if status:
+            return status
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,61 @@
+"""The commands that read finished sweeps: analyze, compare; and clean."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from pathlib import Path
+
+from ksweep.launch.options import SweepError
+from ksweep.sweep.layout import SweepFolder, newest_sweep
+
+
+def _analysed_folder(given: str | None, output_dir: str) -> SweepFolder:
+    if given:
+        folder = SweepFolder(Path(given))
+    else:
+        newest = newest_sweep(Path(output_dir))
+        if newest is None:
+            raise SweepError(
+                f"no sweep_* folder under {output_dir}/; run `make sweep` first or name "
+                "one with SWEEP=DIR"
+            )
+        folder = SweepFolder(newest)
+    if not folder.summary.is_file() and not any(folder.trial_folders()):
+        raise SweepError(
+            f"{folder.summary} does not exist; name a sweep folder such as "
+            "test_matrix_results/sweep_YYYYMMDD_HHMMSS"
+        )
+    return folder
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    """Rewrite every analysis output of a sweep: text, results.csv, report.md, plots/, ..."""
+    from ksweep.analysis.report import load_sweep, write_reports
+
+    folder = _analysed_folder(args.sweep, args.output_dir)
+    records, varying, notes = load_sweep(folder.path)
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+    write_reports(folder.path, records, varying, args.metric, args.goal, final=True)
+    print(folder.analysis.read_text(encoding="utf-8"), end="")
+    print(f"\nReport: {folder.report} (plots in {folder.plots}/)")
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """The same configurations of two sweeps side by side, with the change and its noise."""
+    from ksweep.analysis.report import compare_sweeps
+
+    a, b = (_analysed_folder(name, ".") for name in (args.a, args.b))
+    print(compare_sweeps(a.path, b.path, args.metric, args.goal), end="")
+    return 0
+
+
+def cmd_clean(args: argparse.Namespace) -> int:
+    target = Path(args.out)
+    if target.exists():
+        shutil.rmtree(target)
+        print(f"ksweep: removed {target}/")
+    return 0

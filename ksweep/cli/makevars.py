@@ -1,0 +1,152 @@
+"""The make variables, defined once: what each means, and which command-line option it becomes.
+
+The Makefile's recipes are one line each, ``ksweep make TARGET``, and name no
+value: make passes its variables to the CLI through the environment (where a
+shell never sees them), and :func:`argv_for` turns them into the options of
+the CLI command the target runs. ``make help`` prints :func:`help_text`, from
+this same table, so the list a user reads is the list the CLI reads.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from ksweep.project import DEFAULT_CONFIG_DIR, DEFAULT_OUTPUT_DIR
+
+TRUE, FALSE = ("1", "y", "yes", "true", "on"), ("", "0", "n", "no", "false", "off")
+
+
+class MakeVariableError(ValueError):
+    """A make variable holds a value its option cannot take."""
+
+
+@dataclass(frozen=True)
+class Var:
+    name: str  # RANGE_CONFIG
+    option: str | None  # --out; None: a positional argument
+    help: str
+    flag: bool = False  # a yes/no switch (FORCE=1) rather than a value
+
+    def args(self, value: str) -> list[str]:
+        if self.flag:
+            lowered = value.strip().lower()
+            if lowered in TRUE:
+                return [self.option] if self.option else []
+            if lowered in FALSE:
+                return []
+            raise MakeVariableError(f"{self.name}={value!r}: use 1 (on) or 0 (off)")
+        if value == "":
+            return []
+        return [value] if self.option is None else [self.option, value]
+
+
+VARIABLES = {
+    v.name: v
+    for v in (
+        Var("RANGE_CONFIG", None, "range config to sweep (default: defconfigs/quickstart-range)"),
+        Var(
+            "BASE", "--base", "defconfig a sweep starts from (default: the range file's base line)"
+        ),
+        Var("FORCE", "--force", "allow sweeps of more than 1,000 trials", flag=True),
+        Var("CONFIG_DIR", "--out", f"generated configs (default: {DEFAULT_CONFIG_DIR})"),
+        Var("OUTPUT_DIR", "--output-dir", f"results root (default: {DEFAULT_OUTPUT_DIR})"),
+        Var("DEVICE", "--device", "cpu|cuda|auto for every trial (default: the config's)"),
+        Var("JOBS", "--jobs", "trials at once (default: half the cores on CPU, 1 per GPU)"),
+        Var("PARALLEL", "--jobs", "the guide's name for JOBS"),
+        Var("GPUS", "--gpus", "GPUs to spread trials over, e.g. 0,1 (default: all visible)"),
+        Var("TRIALS_PER_GPU", "--trials-per-gpu", "trials sharing one GPU"),
+        Var("TRIAL_TIMEOUT", "--timeout", "stop a trial after S seconds (recorded as timeout)"),
+        Var("RETRIES", "--retries", "re-run a failed trial up to N times"),
+        Var("FAIL_FAST", "--fail-fast", "stop the sweep at the first failed trial", flag=True),
+        Var("LAUNCHER", "--launcher", "local, or ray (RAY_ADDRESS picks a cluster)"),
+        Var("BACKEND", "--backend", "fork (trials forked from a warm server) or exec"),
+        Var(
+            "HEARTBEAT", "--heartbeat", "each running trial's epoch every S s (default 30, 0: off)"
+        ),
+        Var("ALLOW_DOWNLOAD", "--allow-download", "trials may download datasets", flag=True),
+        Var("DATA_ROOT", "--data-root", "a folder outside the project that DATA_DIR may name"),
+        Var("SWEEP", None, "a results folder (default: the newest under OUTPUT_DIR)"),
+        Var("METRIC", "--metric", "rank by val/acc, test_acc, val/loss, ... (default: auto)"),
+        Var("GOAL", "--goal", "max or min (default: the metric's own)"),
+        Var("A", None, "sweep folder A of sweep-compare (the baseline)"),
+        Var("B", None, "sweep folder B of sweep-compare (change = B - A)"),
+        Var("DEFCONFIG", None, "the name savedefconfig writes (defconfigs/NAME)"),
+        Var("KCONFIG_CONFIG", "--config", "the .config file the config targets use"),
+        Var("SHARED_MNIST", "--source", "a local MNIST copy for data-link (../shared/data/mnist)"),
+        Var("V", None, "1: show the commands make runs"),
+        Var("PYTHON", None, "an interpreter with the dependencies, instead of building .venv"),
+    )
+}
+
+LAUNCH = (
+    "DEVICE", "JOBS", "PARALLEL", "GPUS", "TRIALS_PER_GPU", "TRIAL_TIMEOUT", "RETRIES",
+    "FAIL_FAST", "LAUNCHER", "BACKEND", "HEARTBEAT", "ALLOW_DOWNLOAD",
+)  # fmt: skip
+GENERATE = ("RANGE_CONFIG", "CONFIG_DIR", "BASE", "FORCE", "ALLOW_DOWNLOAD", "DATA_ROOT")
+DEFAULTS = {"RANGE_CONFIG": "defconfigs/quickstart-range"}
+
+
+@dataclass(frozen=True)
+class Target:
+    command: tuple[str, ...]  # the CLI command (and fixed options) the target runs
+    variables: tuple[str, ...]  # the make variables it reads, in argument order
+
+
+TARGETS: dict[str, Target] = {
+    "sweep": Target(("sweep",), (*GENERATE, "OUTPUT_DIR", *LAUNCH[:-1])),
+    "sweep-parallel": Target(("sweep",), (*GENERATE, "OUTPUT_DIR", *LAUNCH[:-1])),
+    "sweep-generate": Target(("generate",), GENERATE),
+    "sweep-run": Target(("run",), ("CONFIG_DIR", "OUTPUT_DIR", *LAUNCH)),
+    "sweep-resume": Target(("run", "--resume"), ("SWEEP", "OUTPUT_DIR", *LAUNCH)),
+    "sweep-rerun-failed": Target(
+        ("run", "--rerun-failed", "--resume"), ("SWEEP", "OUTPUT_DIR", *LAUNCH)
+    ),
+    "sweep-status": Target(("status",), ("SWEEP", "OUTPUT_DIR")),
+    "sweep-estimate": Target(("estimate",), (*GENERATE, "OUTPUT_DIR", "JOBS", "PARALLEL")),
+    "sweep-clean": Target(("clean",), ("CONFIG_DIR",)),
+    "sweep-analyze": Target(("analyze",), ("SWEEP", "OUTPUT_DIR", "METRIC", "GOAL")),
+    "sweep-compare": Target(("compare",), ("A", "B", "METRIC", "GOAL")),
+    "defconfig": Target(("defconfig",), ("DEFCONFIG_NAME", "KCONFIG_CONFIG")),
+    "savedefconfig": Target(("savedefconfig",), ("DEFCONFIG", "KCONFIG_CONFIG")),
+    "olddefconfig": Target(("olddefconfig",), ("KCONFIG_CONFIG",)),
+    "menuconfig": Target(("menuconfig",), ("KCONFIG_CONFIG",)),
+    "data-link": Target(("data-link",), ("SHARED_MNIST",)),
+}
+
+# The stem of `make defconfig-NAME`, which make hands over in this variable.
+DEFCONFIG_STEM = Var("DEFCONFIG_NAME", None, "the NAME of make defconfig-NAME")
+
+
+def _var(name: str) -> Var:
+    return DEFCONFIG_STEM if name == DEFCONFIG_STEM.name else VARIABLES[name]
+
+
+def argv_for(target: str, env: Mapping[str, str] | None = None) -> list[str]:
+    """The CLI arguments ``make TARGET`` stands for, read from make's variables in ``env``."""
+    env = os.environ if env is None else env
+    try:
+        spec = TARGETS[target]
+    except KeyError:
+        raise MakeVariableError(f"no make target {target!r}; see make help") from None
+    argv = list(spec.command)
+    options: list[str] = []
+    for name in spec.variables:
+        var = _var(name)
+        value = env.get(name, DEFAULTS.get(name, ""))
+        if name == "PARALLEL" and env.get("JOBS"):
+            continue  # JOBS wins over the guide's alias
+        parts = var.args(value)
+        (argv if var.option is None else options).extend(parts)
+    return argv + options
+
+
+def help_text() -> str:
+    """The variables ``make help`` lists."""
+    width = max(len(name) for name in VARIABLES) + 7
+    lines = ["Variables (make VAR=value):"]
+    for var in VARIABLES.values():
+        shown = f"{var.name}=1" if var.flag else f"{var.name}=..."
+        lines.append(f"  {shown:<{width}} {var.help}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,176 @@
+"""The ``ksweep`` command line: every command, its options and their defaults."""
+
+from __future__ import annotations
+
+import argparse
+
+from ksweep.monitor.heartbeat import HEARTBEAT_SECONDS
+from ksweep.project import DEFAULT_CONFIG_DIR, DEFAULT_OUTPUT_DIR, KCONFIG_FILE
+
+NEWEST = ""  # --resume without a folder: the newest sweep under --output-dir
+
+
+def _generation(sub: argparse.ArgumentParser, downloads: bool = True) -> None:
+    sub.add_argument("range_config", help="range config file (CONFIG_X=a|b or start:step:end)")
+    sub.add_argument("--out", default=DEFAULT_CONFIG_DIR, help="folder for config_NNN files")
+    sub.add_argument("--base", default=None, help="defconfig the sweep starts from")
+    sub.add_argument("--force", action="store_true", help="allow more than 1,000 trials")
+    sub.add_argument(
+        "--data-root",
+        action="append",
+        default=[],
+        help="a folder outside the project that a relative CONFIG_DATA_DIR may name (DATA_ROOT)",
+    )
+    if downloads:
+        _downloads(sub)
+
+
+def _downloads(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument(
+        "--allow-download",
+        action="store_true",
+        help="let trials download missing datasets (ALLOW_DOWNLOAD=1); off: they must be present",
+    )
+
+
+def _output_dir(sub: argparse.ArgumentParser, text: str) -> None:
+    sub.add_argument("--output-dir", default=DEFAULT_OUTPUT_DIR, help=text)
+
+
+def _running(sub: argparse.ArgumentParser) -> None:
+    _output_dir(sub, "parent folder of the sweep_YYYYMMDD_HHMMSS results folder")
+    sub.add_argument(
+        "--device",
+        choices=["auto", "cpu", "cuda"],
+        default=None,
+        help="train every trial on this device, whatever CONFIG_DEVICE says",
+    )
+    sub.add_argument("--quiet", action="store_true", help="print nothing while the sweep runs")
+    sub.add_argument("--jobs", type=int, default=None, help="trials at once (JOBS)")
+    sub.add_argument("--gpus", default=None, help="GPU ids to use, e.g. 0,1 (GPUS)")
+    sub.add_argument("--trials-per-gpu", type=int, default=None, help="TRIALS_PER_GPU")
+    sub.add_argument(
+        "--timeout", type=float, default=None, help="seconds before a trial is stopped"
+    )
+    sub.add_argument("--retries", type=int, default=0, help="re-runs of a failed trial")
+    sub.add_argument(
+        "--heartbeat",
+        type=float,
+        default=HEARTBEAT_SECONDS,
+        help="with JOBS>1, say each running trial's newest epoch at most every this many "
+        "seconds (HEARTBEAT; 0: never)",
+    )
+    sub.add_argument("--fail-fast", action="store_true", help="stop at the first failure")
+    sub.add_argument(
+        "--backend",
+        choices=["fork", "exec"],
+        default=None,
+        help="fork trials from a server with torch loaded, or exec fresh ones",
+    )
+    sub.add_argument(
+        "--launcher",
+        choices=["local", "ray"],
+        default="local",
+        help="run trials here, or as Ray actors (RAY_ADDRESS)",
+    )
+
+
+def _ranking(sub: argparse.ArgumentParser) -> None:
+    from ksweep.schema import ENUM_SYMBOLS
+
+    sub.add_argument(
+        "--metric",
+        choices=ENUM_SYMBOLS["SWEEP_METRIC"],
+        default=None,
+        help="rank by this metric (default: the trials' CONFIG_SWEEP_METRIC)",
+    )
+    sub.add_argument(
+        "--goal",
+        choices=ENUM_SYMBOLS["SWEEP_GOAL"],
+        default=None,
+        help="max or min (default: CONFIG_SWEEP_GOAL, else the metric's own)",
+    )
+
+
+def _sweep_folder(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("sweep", nargs="?", default=None, help="default: the newest sweep")
+    _output_dir(sub, "where to look for the newest sweep")
+
+
+def build_parser(commands_module) -> argparse.ArgumentParser:
+    """The parser; ``commands_module`` provides one ``cmd_<name>`` function per command."""
+    c = commands_module
+    parser = argparse.ArgumentParser(prog="ksweep", description="Kconfig-driven sweeps")
+    parser.add_argument("--kconfig", default=KCONFIG_FILE, help="top Kconfig file")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def command(name: str, func, text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=text)
+        sub.set_defaults(func=func)
+        return sub
+
+    _generation(command("generate", c.cmd_generate, "expand a range config into sweep_configs/"))
+
+    run = command("run", c.cmd_run, "run every config of a config folder, or resume a sweep")
+    run.add_argument("--config-dir", default=None)
+    run.add_argument(
+        "--resume",
+        metavar="SWEEP_DIR",
+        nargs="?",
+        const=NEWEST,
+        default=None,
+        help="finish an interrupted sweep (default: the newest): run only what has no result",
+    )
+    run.add_argument(
+        "--rerun-failed",
+        action="store_true",
+        help="with --resume: also run again the trials that failed",
+    )
+    _running(run)
+    _downloads(run)
+
+    sweep = command("sweep", c.cmd_sweep, "generate, then run")
+    _generation(sweep)
+    _running(sweep)
+
+    _sweep_folder(command("status", c.cmd_status, "progress of a running or finished sweep"))
+
+    estimate = command("estimate", c.cmd_estimate, "count and time a sweep before running it")
+    _generation(estimate)
+    _output_dir(estimate, "where earlier sweeps are, for timings")
+    estimate.add_argument("--jobs", type=int, default=None)
+
+    analyze = command("analyze", c.cmd_analyze, "rewrite a sweep's analysis, report and plots")
+    _sweep_folder(analyze)
+    _ranking(analyze)
+
+    compare = command(
+        "compare", c.cmd_compare, "compare two sweeps, configuration by configuration"
+    )
+    compare.add_argument("a", help="sweep folder A (the baseline)")
+    compare.add_argument("b", help="sweep folder B (the change is B - A)")
+    _ranking(compare)
+
+    clean = command("clean", c.cmd_clean, "remove the generated config folder")
+    clean.add_argument("--out", default=DEFAULT_CONFIG_DIR)
+
+    for name, text in (
+        ("defconfig", "load defconfigs/NAME into .config"),
+        ("savedefconfig", "write .config's minimal form to defconfigs/NAME"),
+    ):
+        sub = command(name, getattr(c, f"cmd_{name}"), text)
+        sub.add_argument("name", nargs="?", default=None)
+        sub.add_argument("--config", default=".config")
+    for name, text in (
+        ("olddefconfig", "fill .config with defaults for new symbols"),
+        ("menuconfig", "edit .config in kconfiglib's menuconfig"),
+    ):
+        command(name, getattr(c, f"cmd_{name}"), text).add_argument("--config", default=".config")
+
+    command("list-defconfigs", c.cmd_list_defconfigs, "list defconfigs and range configs")
+    link = command("data-link", c.cmd_data_link, "link a local MNIST copy into data/MNIST/raw")
+    link.add_argument("--source", default="../shared/data/mnist")
+    make = command("make", c.cmd_make, "run a make target with make's variables")
+    make.add_argument("target")
+    command("make-help", c.cmd_make_help, "the make variables, for make help")
+    return parser

@@ -1,0 +1,248 @@
+"""The sweep commands: generate, sweep, run, resume, status, estimate.
+
+This is where the parts are wired together: a plan becomes a sweeper, the
+launch options a launcher, and the observers (summary, progress, heartbeat,
+analysis) are attached here, so the run loop depends on none of them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ksweep.launch.options import LaunchOptions, SweepError
+from ksweep.sweep.layout import SweepFolder, newest_sweep
+from ksweep.sweep.trials import TrialSpec
+
+
+def _say(args: argparse.Namespace):
+    return (lambda *_: None) if getattr(args, "quiet", False) else print
+
+
+def _tree(args: argparse.Namespace):
+    from ksweep.plan.kconfig import KconfigTree
+
+    return KconfigTree(args.kconfig)
+
+
+def generate_options(args: argparse.Namespace):
+    from ksweep.plan.build import GenerateOptions
+
+    return GenerateOptions(
+        allow_download=getattr(args, "allow_download", False),
+        data_roots=tuple(Path(p) for p in getattr(args, "data_root", []) or []),
+    )
+
+
+def build(args: argparse.Namespace):
+    """The checked plan of ``args.range_config``; warnings are printed, errors raised."""
+    from ksweep.plan.build import build_plan
+
+    plan = build_plan(args.range_config, _tree(args), args.base, args.force, generate_options(args))
+    for warning in plan.warnings:
+        print(warning, file=sys.stderr)
+    return plan
+
+
+def _generate(args: argparse.Namespace):
+    """Build the plan, write it into ``args.out`` and say what generation did."""
+    from ksweep.plan.materialize import format_varying, materialize
+
+    plan = build(args)
+    materialize(plan, args.out)
+    print(f"ksweep: {plan.count_line()} -> {args.out}/")
+    for note in plan.notes:
+        print(f"note: {note}")
+    for skipped in plan.skipped:
+        print(f"skipped: {format_varying(skipped.varying)}: {skipped.reason}")
+    return plan
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    _generate(args)
+    print(f"See {args.out}/combinations_summary.txt")
+    return 0
+
+
+def launch_options(args: argparse.Namespace) -> LaunchOptions:
+    """The run flags as :class:`~ksweep.launch.options.LaunchOptions`."""
+    gpus = tuple(g.strip() for g in args.gpus.split(",") if g.strip()) if args.gpus else None
+    return LaunchOptions(
+        device=args.device or None,
+        jobs=args.jobs,
+        gpus=gpus,
+        trials_per_gpu=args.trials_per_gpu,
+        timeout=args.timeout,
+        retries=args.retries,
+        fail_fast=args.fail_fast,
+        backend=args.backend,
+        launcher=args.launcher,
+        allow_download=args.allow_download,
+    )
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """Generate, then run exactly what was generated (from memory, not from the folder)."""
+    from ksweep.launch.runner import SweepSpec
+    from ksweep.plan.materialize import config_file_text, plan_record
+
+    plan = _generate(args)
+    trials = [
+        TrialSpec(c.name, config_file_text(plan, c, i), c.varying)
+        for i, c in enumerate(plan.configs, start=1)
+    ]
+    spec = SweepSpec(trials, plan_record(plan), str(args.out), _tree(args).digest())
+    return _start(args, spec)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    if args.resume is not None:
+        return cmd_resume(args)
+    from ksweep.launch.runner import SweepSpec
+    from ksweep.sweep.locks import folder_lock
+    from ksweep.sweep.trials import load_trials
+
+    config_dir = Path(args.config_dir or "sweep_configs")
+    if not config_dir.is_dir():
+        raise SweepError(
+            f"{config_dir} does not exist; generate it first with "
+            "`make sweep-generate RANGE_CONFIG=<range file>`"
+        )
+    with folder_lock(config_dir):
+        folder = load_trials(config_dir)
+    if not folder.trials:
+        raise SweepError(
+            f"{config_dir} holds no config_* files; generate them with "
+            "`make sweep-generate RANGE_CONFIG=<range file>`"
+        )
+    for note in folder.notes:
+        print(f"note: {note}", file=sys.stderr)
+    digest = _tree(args).digest() if Path(args.kconfig).is_file() else None
+    return _start(args, SweepSpec(folder.trials, folder.plan, str(config_dir), digest))
+
+
+def _start(args: argparse.Namespace, spec) -> int:
+    from ksweep.launch.runner import start_sweep
+    from ksweep.sweepers.fixed import FixedSweeper
+
+    varying = (spec.plan or {}).get("varying_symbols") or sorted(
+        {name for t in spec.trials for name in t.varying}
+    )
+    observers, refresher = _observers(args, spec.trials, varying)
+    result = start_sweep(
+        spec,
+        lambda done: FixedSweeper(spec.trials, done),
+        args.output_dir,
+        launch_options(args),
+        observers,
+        output=_echo(args),
+    )
+    return _closing(args, result, refresher, varying)
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    from ksweep.cli.resume import prepare_resume
+    from ksweep.launch.runner import resume_sweep
+    from ksweep.sweepers.fixed import FixedSweeper
+
+    folder = _named_or_newest(args.resume, args.output_dir, "resume")
+    options = launch_options(args)
+    tree = _tree(args) if Path(args.kconfig).is_file() else None
+    prepared = prepare_resume(folder, options, args.rerun_failed, args.config_dir, tree)
+    observers, refresher = _observers(args, prepared.trials, prepared.varying)
+    result = resume_sweep(
+        folder,
+        prepared.manifest,
+        prepared.trials,
+        prepared.kept,
+        lambda done: FixedSweeper(prepared.trials, done),
+        prepared.options,
+        observers,
+        output=_echo(args),
+    )
+    return _closing(args, result, refresher, prepared.varying)
+
+
+def _named_or_newest(given: str | None, output_dir: str, verb: str) -> SweepFolder:
+    if given:
+        return SweepFolder(Path(given))
+    newest = newest_sweep(Path(output_dir))
+    if newest is None:
+        raise SweepError(
+            f"no sweep to {verb} under {output_dir}/ (a folder without a manifest does not "
+            f"count); name one: make sweep-{verb} SWEEP=DIR"
+        )
+    return SweepFolder(newest)
+
+
+def _observers(args: argparse.Namespace, trials: list[TrialSpec], varying: list[str]):
+    from ksweep.monitor.heartbeat import Heartbeat
+    from ksweep.monitor.observers import (
+        AnalysisRefresher,
+        DecisionLog,
+        ProgressPrinter,
+        SummaryWriter,
+        ranking_of,
+    )
+
+    say = _say(args)
+    refresher = AnalysisRefresher(varying, say)
+    observers = [SummaryWriter(), DecisionLog()]
+    if not args.quiet:
+        ranking = ranking_of(trials[0].values) if trials else ("test_acc", "max")
+        observers.append(ProgressPrinter(say, ranking))
+        if args.heartbeat > 0:
+            observers.append(Heartbeat(say, args.heartbeat))
+    observers.append(refresher)
+    return observers, refresher
+
+
+def _echo(args: argparse.Namespace):
+    if args.quiet:
+        return None
+    return lambda _trial, line: print(f"    {line}")
+
+
+def _closing(args: argparse.Namespace, result, refresher, varying: list[str]) -> int:
+    from ksweep.analysis.report import best_line, write_reports
+
+    say = _say(args)
+    for warning in result.warnings:
+        say(f"ksweep: warning: {warning}")
+    analysis = refresher.last or write_reports(result.folder.path, result.records, varying)
+    folder = result.folder
+    say("")
+    say(f"Results: {folder.path}")
+    say(f"  summary:  {folder.summary}")
+    say(f"  analysis: {folder.analysis}")
+    say(best_line(analysis))
+    total = result.total if result.total is not None else len(result.records)
+    if result.failed:
+        say(f"{result.failed} of {total} trials failed; see the analysis file.")
+    if result.state == "stopped":
+        say("FAIL_FAST: the sweep stopped at the first failure.")
+    if result.state == "failed":
+        print(f"error: {result.reason}", file=sys.stderr)
+    if result.unfinished:
+        say(f"{result.unfinished} of {total} trials did not run. Resume with:")
+        say(f"  make sweep-resume SWEEP={folder.path}")
+    return result.exit_code
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from ksweep.monitor.status import status_text
+
+    folder = _named_or_newest(args.sweep, args.output_dir, "status")
+    if not folder.path.is_dir():
+        raise SweepError(f"{folder.path} is not a folder; name a sweep folder made by make sweep")
+    print(status_text(folder), end="")
+    return 0
+
+
+def cmd_estimate(args: argparse.Namespace) -> int:
+    from ksweep.monitor.estimate import estimate_text
+
+    plan = build(args)
+    print(estimate_text(plan, Path(args.output_dir), args.jobs), end="")
+    return 0

@@ -1,0 +1,67 @@
+"""The launcher interface: how a trial is started, followed and stopped, wherever it runs.
+
+The run loop drives every launcher the same way: :meth:`Launcher.prepare`
+once (what it costs is the sweep's start-up, never a trial's), then
+:meth:`Launcher.start` per trial, then, each time round, the running trial's
+:meth:`RunningTrial.poll`, :meth:`RunningTrial.new_epochs` and, when a rule
+says so, :meth:`RunningTrial.request_stop` (the trial ends at its next epoch
+boundary with its metrics) or :meth:`RunningTrial.kill` (now). When ``poll``
+reports an exit status, the trial's files are in its local folder.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ksweep.launch.slots import Slot
+from ksweep.sweep.layout import TrialFolder
+
+
+@dataclass(frozen=True)
+class TrialLaunch:
+    """What a launcher needs to start one trial."""
+
+    name: str  # config_007
+    config_text: str  # written as the trial's config.txt
+    folder: TrialFolder  # the trial's local folder (created, empty but for config.txt)
+    slot: Slot
+    device: str | None = None  # DEVICE= for the whole sweep, else the config's own
+    offline: bool = True  # the trial may not download datasets
+    env: dict[str, str] = field(default_factory=dict)
+
+
+class RunningTrial(Protocol):
+    """A trial that has been started."""
+
+    pid: int | None
+
+    def poll(self) -> int | None:
+        """The exit status once the trial has ended (negative: a signal), else None."""
+
+    def new_epochs(self) -> list[dict[str, Any]]:
+        """The epoch rows the trial streamed since the previous call."""
+
+    def new_output(self) -> list[str]:
+        """Complete lines the trial printed since the previous call (for echoing)."""
+
+    def request_stop(self, request: dict[str, Any]) -> None:
+        """Ask the trial to end at its next epoch boundary, recording ``request``."""
+
+    def kill(self) -> int | None:
+        """End the trial and everything it started now; return its exit status."""
+
+
+class Launcher(Protocol):
+    """Starts trials in slots; owns whatever the slots share (a fork server, Ray)."""
+
+    slots: list[Slot]
+
+    def prepare(self) -> float:
+        """Start the shared machinery; return the seconds it took."""
+
+    def start(self, launch: TrialLaunch) -> RunningTrial:
+        """Start one trial in ``launch.slot``."""
+
+    def close(self) -> None:
+        """Release the shared machinery; no process of this launcher outlives it."""

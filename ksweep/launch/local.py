@@ -1,0 +1,112 @@
+"""The local launcher: trials as processes on this machine, forked from a warm server or exec'd.
+
+Each trial's epochs are followed in its ``metrics.jsonl`` and its output in
+``output.log``, both written by the trial itself; a stop request is a file
+the trainer looks for at every epoch boundary.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from ksweep.launch.base import TrialLaunch
+from ksweep.launch.child import RUNNER_PID_ENV, SWEEP_ENV, WORKDIR_ENV
+from ksweep.launch.process import Starter, TrialProcess
+from ksweep.launch.slots import Slot
+from ksweep.sweep.atomic import write_json_atomic
+from ksweep.sweep.layout import TrialFolder
+from ksweep.sweep.trialfiles import EpochFollower
+
+
+class LogFollower:
+    """Complete new lines of a growing log file."""
+
+    def __init__(self, path) -> None:
+        self.path, self.offset, self.pending = path, 0, b""
+
+    def lines(self, final: bool = False) -> list[str]:
+        try:
+            with open(self.path, "rb") as handle:
+                handle.seek(self.offset)
+                chunk = handle.read()
+        except OSError:
+            return []
+        self.offset += len(chunk)
+        lines = (self.pending + chunk).split(b"\n")
+        self.pending = lines.pop()
+        if final and self.pending:
+            lines.append(self.pending)
+            self.pending = b""
+        return [line.decode("utf-8", errors="replace") for line in lines]
+
+
+def trainer_options(device: str | None, offline: bool) -> list[str]:
+    """What a sweep tells every trial's trainer beyond its config: DEVICE=, no downloads."""
+    options = ["--device", device] if device is not None else []
+    return options + (["--offline"] if offline else [])
+
+
+def trainer_argv(folder: TrialFolder, device: str | None, offline: bool) -> list[str]:
+    """The trainer's command line for one trial folder."""
+    return ["--config", str(folder.config), "--out", str(folder.path)] + trainer_options(
+        device, offline
+    )
+
+
+def trial_environment(slot: Slot, extra: dict[str, str], sweep: str) -> dict[str, str]:
+    """What a trial's process is told: its slot's share, who its runner is, where to run."""
+    return {
+        **slot.env,
+        **extra,
+        RUNNER_PID_ENV: str(os.getpid()),
+        WORKDIR_ENV: os.getcwd(),
+        SWEEP_ENV: sweep,
+    }
+
+
+class LocalTrial:
+    """A trial process of this machine, as the run loop sees it."""
+
+    def __init__(self, process: TrialProcess, folder: TrialFolder) -> None:
+        self.process = process
+        self.pid: int | None = process.pid
+        self.folder = folder
+        self._epochs = EpochFollower(folder.epochs)
+        self._log = LogFollower(folder.log)
+
+    def poll(self) -> int | None:
+        return self.process.poll()
+
+    def new_epochs(self) -> list[dict[str, Any]]:
+        return self._epochs.new_rows()
+
+    def new_output(self) -> list[str]:
+        return self._log.lines(final=self.process.poll() is not None)
+
+    def request_stop(self, request: dict[str, Any]) -> None:
+        write_json_atomic(self.folder.stop_request, request)
+
+    def kill(self) -> int | None:
+        return self.process.stop()
+
+
+class LocalLauncher:
+    """Slots on this machine; one fork server (or none, for exec) shared by all of them."""
+
+    def __init__(self, slots: list[Slot], backend: str | None = None, sweep: str = "") -> None:
+        self.slots = slots
+        self.starter = Starter(backend)
+        self.sweep = sweep
+
+    def prepare(self) -> float:
+        return self.starter.warm_up({SWEEP_ENV: self.sweep})
+
+    def start(self, launch: TrialLaunch) -> LocalTrial:
+        env = trial_environment(launch.slot, launch.env, self.sweep)
+        argv = trainer_argv(launch.folder, launch.device, launch.offline)
+        process = self.starter.start(argv, launch.folder.log, env)
+        return LocalTrial(process, launch.folder)
+
+    def close(self) -> None:
+        """Nothing to release: the fork server exits with this process (see child.py)."""

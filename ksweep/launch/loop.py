@@ -1,0 +1,347 @@
+"""The run loop: ask the sweeper, start trials in free slots, follow them, tell everyone.
+
+One thread, one loop, a few times a second: fill every free slot with the
+sweeper's next trial; for each running trial read its new epochs (telling
+the sweeper, the stop rule and the observers), enforce its timeout, and when
+it has ended judge it, record it in its folder and tell the sweeper. Retries
+re-run a failed trial in a fresh folder, keeping the old one under
+``attempts/``. A stop (Ctrl-C, SIGTERM, fail-fast, a full disk, a launcher
+that cannot start trials) ends the running trials, which then count as not
+run: resume runs them again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ksweep.launch.base import Launcher, RunningTrial, TrialLaunch
+from ksweep.launch.events import (
+    EpochReported,
+    Event,
+    LoopView,
+    Observer,
+    SweepEnded,
+    SweepStarted,
+    Tick,
+    TrialDecided,
+    TrialFinished,
+    TrialRetrying,
+    TrialStarted,
+)
+from ksweep.launch.judge import judge, timed_out
+from ksweep.launch.slots import Slot
+from ksweep.sweep.atomic import write_text_atomic
+from ksweep.sweep.diskguard import is_disk_full, release_reserve
+from ksweep.sweep.layout import SweepFolder, TrialFolder
+from ksweep.sweep.manifest import FAILED, FINISHED, INTERRUPTED, STOPPED, now_iso
+from ksweep.sweep.records import TrialOutcome, summary_record, write_status
+from ksweep.sweep.snapshot import retire
+from ksweep.sweep.states import TrialState
+from ksweep.sweep.trials import TrialSpec
+from ksweep.sweepers.base import Sweeper
+
+POLL_SECONDS = 0.1
+
+
+class StopRule(Protocol):
+    """Decides, from a running trial's epochs, whether to stop it early."""
+
+    def decide(self, trial: TrialSpec, row: dict[str, Any], view: LoopView) -> dict | None:
+        """A decision with its evidence (``{"state": "pruned", ...}``), or None."""
+
+
+class LaunchFailure(Exception):
+    """The launcher cannot start trials at all (its server died, say)."""
+
+
+@dataclass(frozen=True)
+class LoopSettings:
+    timeout: float | None = None  # seconds a trial may run, its launcher's start-up excluded
+    retries: int = 0
+    fail_fast: bool = False
+    device: str | None = None  # DEVICE= for every trial
+    offline: bool = True  # trials may not download datasets
+    echo: bool = False  # hand each trial's printed lines to the observers
+    poll_seconds: float = POLL_SECONDS
+
+
+@dataclass
+class LoopResult:
+    records: list[dict[str, Any]]
+    state: str  # finished, interrupted, stopped or failed
+    reason: str | None
+    startup_seconds: float
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Active:
+    trial: TrialSpec
+    folder: TrialFolder
+    slot: Slot
+    attempt: int
+    handle: RunningTrial
+    started: float  # monotonic, taken once the launcher has started the trial
+    started_at: str
+    stop_requested: bool = False
+
+
+class _Stop(Exception):
+    """Ends the loop early with a manifest state and a reason."""
+
+    def __init__(self, state: str, reason: str | None) -> None:
+        super().__init__(reason)
+        self.state, self.reason = state, reason
+
+
+class RunLoop:
+    """Runs one segment of a sweep: until the sweeper is exhausted or the sweep is stopped."""
+
+    def __init__(
+        self,
+        folder: SweepFolder,
+        sweeper: Sweeper,
+        launcher: Launcher,
+        kind_of: Callable[[TrialSpec], str],
+        settings: LoopSettings,
+        observers: Sequence[Observer] = (),
+        kept: Sequence[dict[str, Any]] = (),
+        stop_rule: StopRule | None = None,
+        output: Callable[[TrialSpec, str], None] | None = None,
+    ) -> None:
+        self.folder = folder
+        self.sweeper = sweeper
+        self.launcher = launcher
+        self.kind_of = kind_of
+        self.settings = settings
+        self.observers = list(observers)
+        self.stop_rule = stop_rule
+        self.output = output
+        self.records: dict[str, dict[str, Any]] = {r["config_file"]: r for r in kept}
+        self.active: dict[str, _Active] = {}
+        self.free: list[Slot] = list(launcher.slots)
+        self.waiting: deque[tuple[TrialSpec, int]] = deque()  # retries, and trials without a slot
+        self.epochs_of: dict[str, int | None] = {}
+        self.warnings: list[str] = []
+
+    # --- what observers see ----------------------------------------------------------
+
+    def view(self) -> LoopView:
+        return LoopView(
+            folder=self.folder,
+            total=self.sweeper.total(),
+            records=sorted(self.records.values(), key=lambda r: r["config_file"]),
+            running={name: a.folder for name, a in self.active.items()},
+            slots=len(self.launcher.slots),
+            epochs_of=dict(self.epochs_of),
+        )
+
+    def emit(self, make: Callable[[LoopView], Event]) -> None:
+        event = make(self.view())
+        for observer in self.observers:
+            try:
+                observer(event)
+            except OSError as problem:
+                if is_disk_full(problem):
+                    raise
+                self._warn(f"{type(observer).__name__}: {problem}")
+            except Exception as problem:  # noqa: BLE001 - an observer must not end a sweep
+                self._warn(f"{type(observer).__name__}: {type(problem).__name__}: {problem}")
+
+    def _warn(self, text: str) -> None:
+        if text not in self.warnings:
+            self.warnings.append(text)
+
+    # --- the loop --------------------------------------------------------------------
+
+    def run(self, to_run: int | None) -> LoopResult:
+        try:
+            startup = self.launcher.prepare()
+        except Exception as problem:  # noqa: BLE001 - any failure to start is the sweep's end
+            self.launcher.close()
+            return LoopResult(list(self.records.values()), FAILED, _launch_text(problem), 0.0)
+        names = tuple(slot.name for slot in self.launcher.slots)
+        self.emit(lambda v: SweepStarted(v, to_run, names, startup))
+        state, reason = FINISHED, None
+        try:
+            self._loop()
+        except _Stop as stop:
+            state, reason = stop.state, stop.reason
+        except KeyboardInterrupt:
+            state, reason = INTERRUPTED, "interrupted (Ctrl-C or SIGTERM)"
+        except OSError as problem:
+            if not is_disk_full(problem):
+                raise
+            release_reserve(self.folder)
+            state, reason = FAILED, f"the disk is full ({problem.strerror}: {problem.filename})"
+        finally:
+            self._end_all()
+            self.launcher.close()
+        with contextlib.suppress(OSError):
+            self.emit(lambda v: SweepEnded(v, state, reason))
+        records = sorted(self.records.values(), key=lambda r: r["config_file"])
+        return LoopResult(records, state, reason, startup, self.warnings)
+
+    def _loop(self) -> None:
+        while True:
+            self._fill_slots()
+            if not self.active:
+                # Every slot is free and nothing could be started: the sweeper is exhausted
+                # (or a search has nothing to propose without new results): done.
+                return
+            self._follow()
+            self.emit(Tick)
+            time.sleep(self.settings.poll_seconds)
+
+    def _fill_slots(self) -> None:
+        while self.free:
+            item = self._next()
+            if item is None:
+                return
+            trial, attempt = item
+            slot = next((s for s in self.free if s.kind == self.kind_of(trial)), None)
+            if slot is None:
+                self.waiting.append((trial, attempt))
+                return
+            self.free.remove(slot)
+            self._start(trial, attempt, slot)
+
+    def _next(self) -> tuple[TrialSpec, int] | None:
+        kinds = {slot.kind for slot in self.free}
+        for index, (trial, attempt) in enumerate(self.waiting):
+            if self.kind_of(trial) in kinds:
+                del self.waiting[index]
+                return trial, attempt
+        if self.waiting and not kinds & {self.kind_of(t) for t, _ in self.waiting}:
+            return None
+        trial = self.sweeper.ask()
+        return (trial, 1) if trial is not None else None
+
+    def _start(self, trial: TrialSpec, attempt: int, slot: Slot) -> None:
+        folder = self.folder.trial(trial.test_name)
+        retire(folder, "interrupted")  # a folder left by a run that did not finish
+        folder.path.mkdir()
+        write_text_atomic(folder.config, trial.config_text)
+        started_at = now_iso()
+        write_status(
+            folder, TrialState.STARTING, attempt=attempt, slot=slot.name, started=started_at
+        )
+        launch = TrialLaunch(
+            trial.config_name,
+            trial.config_text,
+            folder,
+            slot,
+            self.settings.device,
+            self.settings.offline,
+        )
+        try:
+            handle = self.launcher.start(launch)
+        except (OSError, EOFError, RuntimeError) as problem:
+            if isinstance(problem, OSError) and is_disk_full(problem):
+                raise
+            self.free.append(slot)
+            retire(folder, "interrupted")
+            raise _Stop(FAILED, _launch_text(problem)) from None
+        active = _Active(trial, folder, slot, attempt, handle, time.monotonic(), started_at)
+        self.active[trial.config_name] = active
+        self.epochs_of[trial.config_name] = trial.num_epochs
+        write_status(
+            folder,
+            TrialState.RUNNING,
+            attempt=attempt,
+            slot=slot.name,
+            started=started_at,
+            trial_pid=handle.pid,
+        )
+        self.emit(lambda v: TrialStarted(v, trial, folder, slot.name, attempt))
+
+    # --- following running trials ------------------------------------------------------
+
+    def _follow(self) -> None:
+        for name in list(self.active):
+            active = self.active[name]
+            self._read_epochs(active)
+            if self.output is not None:
+                for line in active.handle.new_output():
+                    self.output(active.trial, line)
+            code = active.handle.poll()
+            timeout = self.settings.timeout
+            elapsed = time.monotonic() - active.started
+            if code is None and timeout is not None and elapsed > timeout:
+                code = active.handle.kill()
+                self._finish(active, timed_out(active.folder, code, elapsed, timeout))
+            elif code is not None:
+                self._read_epochs(active)
+                self._finish(active, judge(active.folder, code, elapsed))
+
+    def _read_epochs(self, active: _Active) -> None:
+        for row in active.handle.new_epochs():
+            self.sweeper.tell_epoch(active.trial, row)
+            self.emit(lambda v, row=row: EpochReported(v, active.trial, active.folder, row))
+            if self.stop_rule is None or active.stop_requested:
+                continue
+            decision = self.stop_rule.decide(active.trial, row, self.view())
+            if decision is not None:
+                active.stop_requested = True
+                active.handle.request_stop(decision)
+                self.emit(lambda v, d=decision: TrialDecided(v, active.trial, d))
+
+    def _finish(self, active: _Active, outcome: TrialOutcome) -> None:
+        del self.active[active.trial.config_name]
+        self.free.append(active.slot)
+        trial, folder = active.trial, active.folder
+        status = {
+            "attempt": active.attempt,
+            "slot": active.slot.name,
+            "started": active.started_at,
+            "finished": now_iso(),
+            "trial_pid": active.handle.pid,
+        }
+        if outcome.state.failure and active.attempt <= self.settings.retries:
+            write_status(folder, outcome.state, **status)
+            attempts = self.settings.retries + 1
+            self.emit(
+                lambda v: TrialRetrying(
+                    v, trial, outcome.state.value, outcome.error, active.attempt, attempts
+                )
+            )
+            retire(folder, "attempt")
+            self.waiting.appendleft((trial, active.attempt + 1))
+            return
+        record = summary_record(trial, outcome, active.attempt, active.slot.name)
+        write_status(folder, outcome.state, **status, record=record)
+        self.records[trial.config_name] = record
+        self.sweeper.tell(trial, record)
+        self.emit(lambda v: TrialFinished(v, trial, record))
+        if self.settings.fail_fast and outcome.state.failure:
+            raise _Stop(STOPPED, f"FAIL_FAST: {trial.config_name} {outcome.state.value}")
+
+    def _end_all(self) -> None:
+        """Kill every running trial; each counts as not run and its folder is kept aside."""
+        for active in list(self.active.values()):
+            with contextlib.suppress(Exception):
+                active.handle.kill()
+            with contextlib.suppress(OSError):
+                write_status(
+                    active.folder,
+                    TrialState.INTERRUPTED,
+                    attempt=active.attempt,
+                    slot=active.slot.name,
+                    started=active.started_at,
+                    trial_pid=active.handle.pid,
+                )
+                retire(active.folder, "interrupted")
+            self.free.append(active.slot)
+        self.active.clear()
+
+
+def _launch_text(problem: BaseException) -> str:
+    return (
+        f"the launcher cannot start trials ({type(problem).__name__}: {problem}); "
+        "the sweep stopped; resume it once the cause is fixed"
+    )

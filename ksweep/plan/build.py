@@ -1,0 +1,228 @@
+"""From a range file to the list of distinct, fully resolved, checked configurations to run.
+
+parse -> type -> expand -> resolve -> rules -> dedupe -> pre-flight, with
+every problem of every stage collected before anything is written (see
+DESIGN.md section 2). The result, :class:`~ksweep.plan.planned.Plan`, is
+plain data that :mod:`ksweep.plan.materialize` writes to ``sweep_configs/``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from ksweep.diagnostics import Diagnostics, InputErrors, Location
+from ksweep.plan.expand import MAX_CONFIGURATIONS, grid, grid_size
+from ksweep.plan.kconfig import KconfigTree
+from ksweep.plan.planned import Plan, PlannedConfig, SkippedCombination
+from ksweep.plan.preflight import Checked, Locator, preflight
+from ksweep.plan.ranges import RangeSpec, parse_range_file
+from ksweep.plan.resolve import (
+    Setting,
+    TypedEntry,
+    mismatch_message,
+    resolve_combination,
+    type_entries,
+    unmet_message,
+)
+from ksweep.train.rules import check_rules
+
+__all__ = ["GenerateOptions", "InputErrors", "Plan", "PlannedConfig", "build_plan"]
+
+
+@dataclass(frozen=True)
+class GenerateOptions:
+    """What generation may assume about the run: downloads, data roots, the project."""
+
+    allow_download: bool = False  # trials may download missing datasets (ALLOW_DOWNLOAD=1)
+    data_roots: tuple[Path, ...] = ()  # folders outside the project a relative path may name
+    project: Path | None = None  # where relative paths are taken from (default: here)
+
+
+def resolve_base(spec: RangeSpec, base_override: str | None) -> tuple[str | None, Diagnostics]:
+    """The base config path: the override, else the file's ``# ksweep: base=`` directive."""
+    diagnostics = Diagnostics()
+    if base_override:
+        candidate = Path(base_override)
+        location = Location("BASE", 0)
+    elif spec.base:
+        candidate = Path(spec.path).parent / spec.base
+        location = spec.base_location or Location(spec.path, 0)
+    else:
+        return None, diagnostics
+    if not candidate.is_file():
+        diagnostics.error(
+            location, f"the base config {candidate} does not exist; name an existing defconfig"
+        )
+        return None, diagnostics
+    return str(candidate), diagnostics
+
+
+def build_plan(
+    range_path: str | Path,
+    tree: KconfigTree,
+    base_override: str | None = None,
+    force: bool = False,
+    options: GenerateOptions | None = None,
+) -> Plan:
+    """Validate, resolve and check a range file; :class:`InputErrors` lists every problem."""
+    options = options or GenerateOptions()
+    spec, diagnostics = parse_range_file(range_path)
+    base, base_problems = resolve_base(spec, base_override)
+    diagnostics.items.extend(base_problems.items)
+    _check_not_empty(spec, base, diagnostics)
+    if base is not None:
+        tree.load(base)
+        for warning in tree.load_warnings():
+            diagnostics.error(Location(base, 0), f"in the base config: {warning}")
+    typed, type_problems = type_entries(spec, tree)
+    diagnostics.items.extend(type_problems.items)
+    if base_problems.errors:  # resolving without the intended base would only add misleading errors
+        diagnostics.raise_if_errors()
+
+    size = grid_size([t.settings for t in typed])
+    if size > MAX_CONFIGURATIONS and not force:
+        diagnostics.error(
+            Location(spec.path, 0),
+            f"this sweep expands to {size} trials, more than {MAX_CONFIGURATIONS}; "
+            "narrow the ranges, or confirm with FORCE=1 (--force)",
+        )
+        diagnostics.raise_if_errors()
+    # With some lines already rejected, the remaining ones are still resolved so that their
+    # problems (an int out of range, say) are reported in the same run; only findings that a
+    # rejected line could explain (unmet dependencies, impossible combinations) are held back.
+    partial = bool(diagnostics.errors)
+    combinations = grid([t.settings for t in typed])
+    plan = resolve_all(spec, tree, base, typed, combinations, diagnostics, partial)
+    return checked(plan, spec, options)
+
+
+def _check_not_empty(spec: RangeSpec, base: str | None, diagnostics: Diagnostics) -> None:
+    if spec.entries or diagnostics.errors:
+        return
+    if base is None:
+        diagnostics.error(
+            Location(spec.path, 0),
+            "the range config sets no CONFIG_ symbol and names no base, so it would sweep the "
+            "Kconfig defaults as one trial; add lines such as CONFIG_LEARNING_RATE=0.01|0.1 or "
+            "a '# ksweep: base=NAME' line",
+        )
+    else:
+        diagnostics.warning(
+            Location(spec.path, 0),
+            f"the range config sets no CONFIG_ symbol: the sweep is one trial of {base}",
+        )
+
+
+def checked(plan: Plan, spec: RangeSpec, options: GenerateOptions) -> Plan:
+    """The plan after pre-flight: errors raise, warnings are attached to their configurations."""
+    result = preflight(
+        (Checked(c.name, c.config_text) for c in plan.configs),
+        Locator(spec, plan.base),
+        allow_download=options.allow_download,
+        project=options.project,
+        data_roots=options.data_roots,
+    )
+    diagnostics = Diagnostics([*plan.warnings, *result.diagnostics.items])
+    diagnostics.raise_if_errors()
+    configs = [replace(c, warnings=tuple(result.warnings.get(c.name, ()))) for c in plan.configs]
+    return replace(plan, configs=configs, warnings=diagnostics.warnings)
+
+
+def _display(typed: list[TypedEntry], combo: tuple[Setting, ...], unmet: tuple[int, ...]):
+    return {
+        item.display_name: (None if index in unmet else setting.display)
+        for index, (item, setting) in enumerate(zip(typed, combo, strict=True))
+        if item.swept
+    }
+
+
+def resolve_all(
+    spec: RangeSpec,
+    tree: KconfigTree,
+    base: str | None,
+    typed: list[TypedEntry],
+    combinations: Sequence[tuple[Setting, ...]],
+    diagnostics: Diagnostics,
+    partial: bool = False,
+) -> Plan:
+    """Resolve every combination through Kconfig, skip impossible ones, merge identical ones."""
+    unmet_counts = [0] * len(typed)
+    unmet_examples: dict[int, str] = {}
+    reported: set[tuple[int, str]] = set()
+    accepted: list[tuple[str, dict]] = []
+    skipped: list[SkippedCombination] = []
+    for combo in combinations:
+        outcome = resolve_combination(tree, base, typed, combo)
+        for owner, result in outcome.mismatches:
+            key = (owner, result.requested)
+            if key not in reported:
+                reported.add(key)
+                diagnostics.error(typed[owner].entry.location, mismatch_message(result))
+        for owner in outcome.unmet:
+            unmet_counts[owner] += 1
+            unmet_examples.setdefault(
+                owner,
+                next(
+                    r.depends_on
+                    for r in outcome.resolution.assigned
+                    if r.name == typed[owner].settings[0].assignments[0][0]
+                ),
+            )
+        varying = _display(typed, combo, outcome.unmet)
+        broken = check_rules(outcome.resolution.values)
+        if broken:
+            skipped.append(SkippedCombination(varying, "; ".join(r.message for r in broken)))
+            continue
+        accepted.append((outcome.resolution.config_text, varying))
+
+    if partial:
+        diagnostics.raise_if_errors()
+    for index, count in enumerate(unmet_counts):
+        if count == len(combinations):
+            diagnostics.error(
+                typed[index].entry.location, unmet_message(typed[index], unmet_examples[index])
+            )
+    if not accepted and skipped:
+        diagnostics.error(Location(spec.path, 0), f"no combination can run: {skipped[0].reason}")
+    diagnostics.raise_if_errors()
+
+    notes = [
+        f"{typed[index].display_name} applies only where `{unmet_examples[index]}` holds; "
+        f"in the other combinations it is left out (shown as n/a)"
+        for index, count in enumerate(unmet_counts)
+        if 0 < count < len(combinations)
+    ]
+    configs = dedupe(accepted)
+    varying_symbols = [
+        t.display_name
+        for t in typed
+        if t.swept and len({c.varying[t.display_name] for c in configs}) > 1
+    ]
+    return Plan(
+        range_path=spec.path,
+        range_text=spec.text,
+        base=base,
+        expanded=len(combinations),
+        configs=configs,
+        skipped=skipped,
+        varying_symbols=varying_symbols,
+        fixed={t.display_name: t.settings[0].display for t in typed if not t.swept},
+        notes=notes,
+        warnings=diagnostics.warnings,
+    )
+
+
+def dedupe(accepted: Sequence[tuple[str, dict]], first_number: int = 1) -> list[PlannedConfig]:
+    """One configuration per distinct resolved text, numbered in the order first seen."""
+    by_text: dict[str, int] = {}
+    configs: list[PlannedConfig] = []
+    for text, varying in accepted:
+        if text in by_text:
+            index = by_text[text]
+            configs[index] = replace(configs[index], merged=configs[index].merged + 1)
+            continue
+        by_text[text] = len(configs)
+        configs.append(PlannedConfig(f"config_{len(configs) + first_number:03d}", text, varying))
+    return configs

@@ -1,0 +1,50 @@
+"""Resuming after the Kconfig tree changed: do the remaining configurations still hold?
+
+A sweep's configs were resolved against the tree as it was when the sweep
+started. If the tree changed since (a new symbol, another range or default),
+resuming would run the remaining configs against rules they were never
+checked with. So each remaining config is resolved again, and must come out
+identical and pass pre-flight again; otherwise the resume is refused with
+the configurations and the reasons.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from ksweep.configfile import parse_config_text
+from ksweep.plan.kconfig import KconfigTree
+from ksweep.plan.preflight import Checked, Locator, preflight
+from ksweep.plan.ranges import RangeSpec
+from ksweep.sweep.trials import TrialSpec
+
+
+def _settings_only(text: str) -> dict[str, str]:
+    return parse_config_text(text)
+
+
+def revalidate(
+    trials: Sequence[TrialSpec], tree: KconfigTree, allow_download: bool, project: Path
+) -> list[str]:
+    """Why each remaining trial no longer holds under today's tree (empty: all still hold)."""
+    problems = []
+    for trial in trials:
+        now = _settings_only(tree.resolved_text(trial.config_text))
+        before = _settings_only(trial.config_text)
+        moved = sorted(k for k in set(now) | set(before) if now.get(k) != before.get(k))
+        if moved:
+            shown = ", ".join(
+                f"CONFIG_{k}: {before.get(k, 'unset')} -> {now.get(k, 'unset')}" for k in moved[:4]
+            )
+            more = f" and {len(moved) - 4} more" if len(moved) > 4 else ""
+            problems.append(f"{trial.config_name} resolves differently now ({shown}{more})")
+    spec = RangeSpec("the sweep's configs", "", ())
+    result = preflight(
+        (Checked(t.config_name, t.config_text) for t in trials),
+        Locator(spec, None),
+        allow_download=allow_download,
+        project=project,
+    )
+    problems += [d.message for d in result.diagnostics.errors]
+    return problems
