@@ -132,7 +132,7 @@ def _start(args: argparse.Namespace, spec) -> int:
     observers, refresher = _observers(args, spec.trials, varying)
     result = start_sweep(
         spec,
-        lambda done: FixedSweeper(spec.trials, done),
+        lambda _folder, done: FixedSweeper(spec.trials, done),
         args.output_dir,
         launch_options(args),
         observers,
@@ -156,7 +156,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
         prepared.manifest,
         prepared.trials,
         prepared.kept,
-        lambda done: FixedSweeper(prepared.trials, done),
+        lambda _folder, done: FixedSweeper(prepared.trials, done),
         prepared.options,
         observers,
         output=_echo(args),

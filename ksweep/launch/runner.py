@@ -34,6 +34,7 @@ from ksweep.sweep.manifest import (
     begin_segment,
     end_segment,
     new_manifest,
+    read_manifest,
     write_manifest,
 )
 from ksweep.sweep.snapshot import create_sweep_folder, discard_sweep_folder, write_snapshot
@@ -41,7 +42,8 @@ from ksweep.sweep.states import TrialState
 from ksweep.sweep.trials import TrialSpec
 from ksweep.sweepers.base import Sweeper
 
-SweeperFactory = Callable[[set[str]], Sweeper]  # the config names already done -> a sweeper
+# (the sweep's folder, the config names already done) -> the sweeper that runs the rest
+SweeperFactory = Callable[[SweepFolder, set[str]], Sweeper]
 
 
 @dataclass
@@ -139,7 +141,7 @@ def start_sweep(
         except BaseException:
             discard_sweep_folder(folder)
             raise
-        sweeper = make_sweeper(set())
+        sweeper = make_sweeper(folder, set())
         return _run(
             folder, manifest, sweeper, launcher, kind_of, options, observers, [], stop_rule, output
         )
@@ -169,7 +171,7 @@ def resume_sweep(
         make_reserve(folder)
         manifest = begin_segment(manifest, options.record())
         write_manifest(folder.manifest, manifest)
-        sweeper = make_sweeper({r["config_file"] for r in kept})
+        sweeper = make_sweeper(folder, {r["config_file"] for r in kept})
         return _run(
             folder,
             manifest,
@@ -212,6 +214,8 @@ def _run(
     with _sigterm_as_interrupt():
         result = loop.run(to_run)
     counts = _counts(result.records, sweeper.total())
+    on_disk = read_manifest(folder.manifest).data or {}  # a search may have added configs
+    manifest = {**manifest, "config_sha256": on_disk.get("config_sha256", manifest["config_sha256"])}
     closed = end_segment(
         manifest,
         result.state,

@@ -170,3 +170,13 @@ def read_manifest(path: Path) -> Loaded:
 
 def write_manifest(path: Path, manifest: dict[str, Any]) -> None:
     write_json_atomic(path, manifest)
+
+
+def record_configs(path: Path, hashes: dict[str, str]) -> None:
+    """Add the hashes of configs a search proposed while the sweep runs, so a resume checks
+    them like the ones it started with. Only the runner's process calls this."""
+    manifest = read_manifest(path).data
+    if manifest is None:
+        return
+    manifest["config_sha256"] = {**manifest.get("config_sha256", {}), **hashes}
+    write_json_atomic(path, manifest)
