@@ -215,7 +215,8 @@ def _run(
         result = loop.run(to_run)
     counts = _counts(result.records, sweeper.total())
     on_disk = read_manifest(folder.manifest).data or {}  # a search may have added configs
-    manifest = {**manifest, "config_sha256": on_disk.get("config_sha256", manifest["config_sha256"])}
+    hashes = on_disk.get("config_sha256", manifest["config_sha256"])
+    manifest = {**manifest, "config_sha256": hashes}
     closed = end_segment(
         manifest,
         result.state,
