@@ -50,3 +50,31 @@ def run_script_without_torch(script: str, *args: str, timeout: float = 300):
         text=True,
         timeout=timeout,
     )
+
+
+def processes_of(sweep_marker: str) -> list[int]:
+    """Live processes (not zombies) whose environment marks them as part of one sweep."""
+    found = []
+    needle = f"KSWEEP_SWEEP={sweep_marker}".encode()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if needle in environ.split(b"\0") and alive(int(entry.name)):
+            found.append(int(entry.name))
+    return found
+
+
+def wait_until(predicate, timeout: float, step: float = 0.1) -> bool:
+    """Poll ``predicate`` until it holds or ``timeout`` seconds pass; return whether it held."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(step)
+    return bool(predicate())

@@ -18,6 +18,10 @@ from ksweep.launch.slots import Slot
 from ksweep.sweep.layout import TrialFolder
 
 
+class LaunchFailure(Exception):
+    """The launcher cannot run trials any more (its server or its Ray actor died)."""
+
+
 @dataclass(frozen=True)
 class TrialLaunch:
     """What a launcher needs to start one trial."""
@@ -62,6 +66,9 @@ class Launcher(Protocol):
 
     def start(self, launch: TrialLaunch) -> RunningTrial:
         """Start one trial in ``launch.slot``."""
+
+    def broken(self) -> str | None:
+        """Why the shared machinery can run no more trials (its server died), or None."""
 
     def close(self) -> None:
         """Release the shared machinery; no process of this launcher outlives it."""

@@ -108,5 +108,8 @@ class LocalLauncher:
         process = self.starter.start(argv, launch.folder.log, env)
         return LocalTrial(process, launch.folder)
 
+    def broken(self) -> str | None:
+        return self.starter.broken()
+
     def close(self) -> None:
         """Nothing to release: the fork server exits with this process (see child.py)."""

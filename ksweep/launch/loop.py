@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from ksweep.launch.base import Launcher, RunningTrial, TrialLaunch
+from ksweep.launch.base import Launcher, LaunchFailure, RunningTrial, TrialLaunch
 from ksweep.launch.events import (
     EpochReported,
     Event,
@@ -55,8 +55,9 @@ class StopRule(Protocol):
         """A decision with its evidence (``{"state": "pruned", ...}``), or None."""
 
 
-class LaunchFailure(Exception):
-    """The launcher cannot start trials at all (its server died, say)."""
+# What a trial prints when the disk is full: then its failure is the machine's, not the
+# configuration's, and the sweep stops instead of recording it.
+_DISK_FULL_SIGNS = ("No space left on device", "[Errno 28]", "Disk quota exceeded")
 
 
 @dataclass(frozen=True)
@@ -174,6 +175,8 @@ class RunLoop:
             state, reason = stop.state, stop.reason
         except KeyboardInterrupt:
             state, reason = INTERRUPTED, "interrupted (Ctrl-C or SIGTERM)"
+        except LaunchFailure as failure:
+            state, reason = FAILED, _launch_text(failure)
         except OSError as problem:
             if not is_disk_full(problem):
                 raise
@@ -277,7 +280,21 @@ class RunLoop:
                 self._finish(active, timed_out(active.folder, code, elapsed, timeout))
             elif code is not None:
                 self._read_epochs(active)
-                self._finish(active, judge(active.folder, code, elapsed))
+                outcome = judge(active.folder, code, elapsed)
+                self._check_not_the_machine(outcome)
+                self._finish(active, outcome)
+
+    def _check_not_the_machine(self, outcome: TrialOutcome) -> None:
+        """A trial killed with its dead launcher, or failing on a full disk, says nothing about
+        its configuration: the sweep stops and the trial stays unrun (still in ``active``)."""
+        if not outcome.state.failure:
+            return
+        broken = self.launcher.broken()
+        if broken is not None:
+            raise LaunchFailure(broken)
+        if any(sign in (outcome.log_tail or "") for sign in _DISK_FULL_SIGNS):
+            release_reserve(self.folder)
+            raise _Stop(FAILED, "the disk is full: a trial could not write its files")
 
     def _read_epochs(self, active: _Active) -> None:
         for row in active.handle.new_epochs():

@@ -121,6 +121,23 @@ class Starter:
             raise OSError(f"the fork server could not start a process (exit {process.exitcode})")
         return time.monotonic() - started
 
+    def broken(self) -> str | None:
+        """Why the fork server can fork no more trials (it died), or None."""
+        if self._context is None:
+            return None
+        from multiprocessing import forkserver
+
+        pid = getattr(getattr(forkserver, "_forkserver", None), "_forkserver_pid", None)
+        if not pid:
+            return None
+        try:
+            finished, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            finished = pid
+        if finished == 0:
+            return None
+        return f"the fork server (pid {pid}) that starts trials has died"
+
     def start(self, argv: list[str], log_path: Path, env: dict[str, str]) -> TrialProcess:
         """Start ``python -m ksweep.launch.child ARGV`` (or its fork) writing into ``log_path``."""
         if self._context is not None:

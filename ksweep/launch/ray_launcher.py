@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ksweep.launch.base import TrialLaunch
+from ksweep.launch.base import LaunchFailure, TrialLaunch
 from ksweep.launch.child import RUNNER_PID_ENV, WORKDIR_ENV
 from ksweep.launch.local import trainer_argv, trainer_options
 from ksweep.launch.process import Starter, TrialProcess
@@ -100,10 +100,17 @@ class RayTrial:
         self._exit: int | None = None
         self._rows: list[dict[str, Any]] = []
 
+    def _call(self, method: str, *args: Any) -> Any:
+        """One call on the trial's host; a dead host or node ends the sweep, not the trial."""
+        try:
+            return self._ray.get(getattr(self._host, method).remote(*args), timeout=RPC_TIMEOUT_S)
+        except self._ray.exceptions.RayError as problem:
+            raise LaunchFailure(f"the Ray actor of {self.name} failed: {problem}") from None
+
     def _ask(self) -> None:
         if self._exit is not None:
             return
-        reply = self._ray.get(self._host.poll.remote(self.name), timeout=RPC_TIMEOUT_S)
+        reply = self._call("poll", self.name)
         if reply["epochs"]:
             self._rows.extend(reply["epochs"])
             self._mirror(reply["epochs"])
@@ -118,7 +125,7 @@ class RayTrial:
             handle.writelines(json.dumps(row) + "\n" for row in rows)
 
     def _bring_home(self) -> None:
-        files = self._ray.get(self._host.collect.remote(self.name), timeout=RPC_TIMEOUT_S)
+        files = self._call("collect", self.name)
         for name, data in files.items():
             write_bytes_atomic(self.folder / name, data)
 
@@ -135,11 +142,11 @@ class RayTrial:
         return []  # the log comes home when the trial ends
 
     def request_stop(self, request: dict[str, Any]) -> None:
-        self._ray.get(self._host.request_stop.remote(self.name, request), timeout=RPC_TIMEOUT_S)
+        self._call("request_stop", self.name, request)
 
     def kill(self) -> int | None:
         if self._exit is None:
-            self._exit = self._ray.get(self._host.kill.remote(self.name), timeout=RPC_TIMEOUT_S)
+            self._exit = self._call("kill", self.name)
             self._bring_home()
         return self._exit
 
@@ -212,6 +219,9 @@ class RayLauncher:
             host.start.remote(launch.name, launch.config_text, env, extra), timeout=RPC_TIMEOUT_S
         )
         return RayTrial(self._ray, host, launch.name, launch.folder, pid)
+
+    def broken(self) -> str | None:
+        return None  # a dead actor shows as a RayError from the trial's own calls
 
     def close(self) -> None:
         for host in self.hosts.values():

@@ -20,8 +20,11 @@ from ksweep.plan.ranges import RangeSpec
 from ksweep.sweep.trials import TrialSpec
 
 
-def _settings_only(text: str) -> dict[str, str]:
-    return parse_config_text(text)
+def _moved(before: dict[str, str], now: dict[str, str]) -> list[str]:
+    """Symbols whose value differs; an absent bool and ``n`` are the same (a new, unselected
+    choice member or option changes nothing the trial does)."""
+    names = sorted(set(now) | set(before))
+    return [k for k in names if now.get(k, "n") != before.get(k, "n")]
 
 
 def revalidate(
@@ -30,9 +33,9 @@ def revalidate(
     """Why each remaining trial no longer holds under today's tree (empty: all still hold)."""
     problems = []
     for trial in trials:
-        now = _settings_only(tree.resolved_text(trial.config_text))
-        before = _settings_only(trial.config_text)
-        moved = sorted(k for k in set(now) | set(before) if now.get(k) != before.get(k))
+        now = parse_config_text(tree.resolved_text(trial.config_text))
+        before = parse_config_text(trial.config_text)
+        moved = _moved(before, now)
         if moved:
             shown = ", ".join(
                 f"CONFIG_{k}: {before.get(k, 'unset')} -> {now.get(k, 'unset')}" for k in moved[:4]

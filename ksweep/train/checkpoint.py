@@ -8,6 +8,8 @@ results folder then cannot execute code, unlike a pickled whole model.
 
 from __future__ import annotations
 
+import errno
+import shutil
 from pathlib import Path
 
 import torch
@@ -20,8 +22,20 @@ def save_checkpoint(path: str | Path, model: nn.Module) -> None:
     """Write ``model``'s state dict (on the CPU) to ``path``, atomically."""
     path = Path(path)
     state = {name: tensor.detach().to("cpu") for name, tensor in model.state_dict().items()}
-    with replacing(path) as temporary:
-        torch.save(state, temporary)
+    try:
+        with replacing(path) as temporary:
+            torch.save(state, temporary)
+    except RuntimeError as problem:
+        # torch's zip writer reports a full disk as "unexpected pos ..."; say what it is, so
+        # the launcher knows the machine, not the configuration, failed.
+        needed = sum(t.numel() * t.element_size() for t in state.values())
+        free = shutil.disk_usage(path.parent).free
+        if free < needed:
+            raise OSError(
+                errno.ENOSPC,
+                f"No space left on device writing {path} ({free} bytes free, {needed} needed)",
+            ) from problem
+        raise
 
 
 def load_checkpoint(path: str | Path) -> dict[str, Tensor]:

@@ -61,7 +61,8 @@ def stopped_record(request: dict[str, Any], epoch: int, epochs: int) -> dict[str
     return {
         **{k: v for k, v in request.items() if isinstance(k, str)},
         "state": request.get("state", "pruned"),
-        "epoch": epoch,
+        "decided_at_epoch": request.get("epoch"),  # the epoch whose numbers decided it
+        "epoch": epoch,  # the epoch it ended at: the first boundary after the request came
         "of_epochs": epochs,
     }
 
