@@ -1,4 +1,5 @@
-"""The launcher interface: how a trial is started, followed and stopped, wherever it runs.
+"""The interfaces the run loop drives: the launcher (how a trial is started, followed and
+stopped, wherever it runs) and the sweeper (what to run next).
 
 The run loop drives every launcher the same way: :meth:`Launcher.prepare`
 once (what it costs is the sweep's start-up, never a trial's), then
@@ -16,6 +17,7 @@ from typing import Any, Protocol
 
 from ksweep.launch.slots import Slot
 from ksweep.sweep.layout import TrialFolder
+from ksweep.sweep.trials import TrialSpec
 
 
 class LaunchFailure(Exception):
@@ -33,6 +35,7 @@ class TrialLaunch:
     device: str | None = None  # DEVICE= for the whole sweep, else the config's own
     offline: bool = True  # the trial may not download datasets
     env: dict[str, str] = field(default_factory=dict)
+    pause_after: tuple[int, ...] = ()  # epochs after which it waits for an early-stopping verdict
 
 
 class RunningTrial(Protocol):
@@ -51,6 +54,12 @@ class RunningTrial(Protocol):
 
     def request_stop(self, request: dict[str, Any]) -> None:
         """Ask the trial to end at its next epoch boundary, recording ``request``."""
+
+    def paused_at(self) -> int | None:
+        """The epoch after which the trial waits for a verdict right now, else None."""
+
+    def resume(self, epoch: int) -> None:
+        """Tell a trial paused after ``epoch`` to go on."""
 
     def kill(self) -> int | None:
         """End the trial and everything it started now; return its exit status."""
@@ -72,3 +81,28 @@ class Launcher(Protocol):
 
     def close(self) -> None:
         """Release the shared machinery; no process of this launcher outlives it."""
+
+
+class Sweeper(Protocol):
+    """Proposes trials; hears what became of them."""
+
+    kind: str  # "grid", "folder", "random", "sobol", "tpe", ...
+
+    def total(self) -> int | None:
+        """How many trials this sweep runs in all, when that is known in advance."""
+
+    def ask(self) -> TrialSpec | None:
+        """The next trial to start now, or None when there is none to start right now
+        (everything is running or done, or a search waits for results)."""
+
+    def tell_epoch(self, trial: TrialSpec, row: dict[str, Any]) -> None:
+        """One epoch a running trial streamed."""
+
+    def tell(self, trial: TrialSpec, record: dict[str, Any]) -> None:
+        """A trial's final record (completed, failed, pruned, ...)."""
+
+    def exhausted(self) -> bool:
+        """True once no trial will ever be proposed again (given what is running now)."""
+
+    def trials(self) -> list[TrialSpec]:
+        """Every trial proposed so far (all of them, for a fixed list)."""

@@ -27,7 +27,8 @@ import threading
 import time
 
 PR_SET_PDEATHSIG = 1
-FORK_PRELOAD = ["ksweep.train.trainer", "ksweep.train.__main__"]
+# The fork server imports these before it serves; the guard first (see server_guard.py).
+FORK_PRELOAD = ["ksweep.launch.server_guard", "ksweep.train.trainer", "ksweep.train.__main__"]
 RUNNER_PID_ENV = "KSWEEP_RUNNER_PID"  # the process whose death ends the trial
 WORKDIR_ENV = "KSWEEP_WORKDIR"  # where relative config paths (DATA_DIR) are taken from
 SWEEP_ENV = "KSWEEP_SWEEP"  # the sweep folder: marks every process of one sweep

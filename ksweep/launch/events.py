@@ -26,6 +26,7 @@ class LoopView:
     running: Mapping[str, TrialFolder]  # config name -> folder of its running attempt
     slots: int  # trials that can run at once
     epochs_of: Mapping[str, int | None] = field(default_factory=dict)  # NUM_EPOCHS per config
+    trials: Sequence[TrialSpec] = ()  # every trial the sweeper has proposed, in order
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from ksweep.launch.process import Starter, TrialProcess
 from ksweep.launch.slots import Slot
 from ksweep.sweep.atomic import write_json_atomic
 from ksweep.sweep.layout import TrialFolder
+from ksweep.sweep.tolerant import load_json
 from ksweep.sweep.trialfiles import EpochFollower
 
 
@@ -41,17 +42,27 @@ class LogFollower:
         return [line.decode("utf-8", errors="replace") for line in lines]
 
 
-def trainer_options(device: str | None, offline: bool) -> list[str]:
-    """What a sweep tells every trial's trainer beyond its config: DEVICE=, no downloads."""
-    options = ["--device", device] if device is not None else []
-    return options + (["--offline"] if offline else [])
+def trainer_options(launch: TrialLaunch) -> list[str]:
+    """What a sweep tells a trial's trainer beyond its config: DEVICE=, no downloads, pauses."""
+    options = ["--device", launch.device] if launch.device is not None else []
+    if launch.pause_after:
+        options += ["--pause-after", ",".join(map(str, launch.pause_after))]
+    return options + (["--offline"] if launch.offline else [])
 
 
-def trainer_argv(folder: TrialFolder, device: str | None, offline: bool) -> list[str]:
+def trainer_argv(folder: TrialFolder, launch: TrialLaunch) -> list[str]:
     """The trainer's command line for one trial folder."""
-    return ["--config", str(folder.config), "--out", str(folder.path)] + trainer_options(
-        device, offline
-    )
+    return ["--config", str(folder.config), "--out", str(folder.path), *trainer_options(launch)]
+
+
+def paused_epoch(folder: TrialFolder) -> int | None:
+    """The epoch a trial waits after, if it waits and has not been told to go on yet."""
+    paused = load_json(folder.paused, dict).data or {}
+    resumed = load_json(folder.resumed, dict).data or {}
+    epoch = paused.get("epoch")
+    if not isinstance(epoch, int) or resumed.get("epoch") == epoch:
+        return None
+    return epoch
 
 
 def trial_environment(slot: Slot, extra: dict[str, str], sweep: str) -> dict[str, str]:
@@ -87,6 +98,12 @@ class LocalTrial:
     def request_stop(self, request: dict[str, Any]) -> None:
         write_json_atomic(self.folder.stop_request, request)
 
+    def paused_at(self) -> int | None:
+        return paused_epoch(self.folder)
+
+    def resume(self, epoch: int) -> None:
+        write_json_atomic(self.folder.resumed, {"epoch": epoch})
+
     def kill(self) -> int | None:
         return self.process.stop()
 
@@ -104,7 +121,7 @@ class LocalLauncher:
 
     def start(self, launch: TrialLaunch) -> LocalTrial:
         env = trial_environment(launch.slot, launch.env, self.sweep)
-        argv = trainer_argv(launch.folder, launch.device, launch.offline)
+        argv = trainer_argv(launch.folder, launch)
         process = self.starter.start(argv, launch.folder.log, env)
         return LocalTrial(process, launch.folder)
 

@@ -17,9 +17,9 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
-from ksweep.launch.base import Launcher, LaunchFailure, RunningTrial, TrialLaunch
+from ksweep.launch.base import Launcher, LaunchFailure, Sweeper, TrialLaunch
 from ksweep.launch.events import (
     EpochReported,
     Event,
@@ -34,25 +34,18 @@ from ksweep.launch.events import (
     TrialStarted,
 )
 from ksweep.launch.judge import judge, timed_out
+from ksweep.launch.pauses import CONTINUE, STOP, Active, StopRule, compatible
 from ksweep.launch.slots import Slot
 from ksweep.sweep.atomic import write_text_atomic
 from ksweep.sweep.diskguard import is_disk_full, release_reserve
-from ksweep.sweep.layout import SweepFolder, TrialFolder
+from ksweep.sweep.layout import SweepFolder
 from ksweep.sweep.manifest import FAILED, FINISHED, INTERRUPTED, STOPPED, now_iso
 from ksweep.sweep.records import TrialOutcome, summary_record, write_status
 from ksweep.sweep.snapshot import retire
 from ksweep.sweep.states import TrialState
 from ksweep.sweep.trials import TrialSpec
-from ksweep.sweepers.base import Sweeper
 
 POLL_SECONDS = 0.1
-
-
-class StopRule(Protocol):
-    """Decides, from a running trial's epochs, whether to stop it early."""
-
-    def decide(self, trial: TrialSpec, row: dict[str, Any], view: LoopView) -> dict | None:
-        """A decision with its evidence (``{"state": "pruned", ...}``), or None."""
 
 
 # What a trial prints when the disk is full: then its failure is the machine's, not the
@@ -78,18 +71,6 @@ class LoopResult:
     reason: str | None
     startup_seconds: float
     warnings: list[str] = field(default_factory=list)
-
-
-@dataclass
-class _Active:
-    trial: TrialSpec
-    folder: TrialFolder
-    slot: Slot
-    attempt: int
-    handle: RunningTrial
-    started: float  # monotonic, taken once the launcher has started the trial
-    started_at: str
-    stop_requested: bool = False
 
 
 class _Stop(Exception):
@@ -124,7 +105,7 @@ class RunLoop:
         self.stop_rule = stop_rule
         self.output = output
         self.records: dict[str, dict[str, Any]] = {r["config_file"]: r for r in kept}
-        self.active: dict[str, _Active] = {}
+        self.active: dict[str, Active] = {}  # trials started and not ended, paused ones too
         self.free: list[Slot] = list(launcher.slots)
         self.waiting: deque[tuple[TrialSpec, int]] = deque()  # retries, and trials without a slot
         self.epochs_of: dict[str, int | None] = {}
@@ -140,6 +121,7 @@ class RunLoop:
             running={name: a.folder for name, a in self.active.items()},
             slots=len(self.launcher.slots),
             epochs_of=dict(self.epochs_of),
+            trials=tuple(self.sweeper.trials()),
         )
 
     def emit(self, make: Callable[[LoopView], Event]) -> None:
@@ -192,6 +174,7 @@ class RunLoop:
 
     def _loop(self) -> None:
         while True:
+            self._judge_pauses()
             self._fill_slots()
             if not self.active:
                 # Every slot is free and nothing could be started: the sweeper is exhausted
@@ -234,6 +217,7 @@ class RunLoop:
         write_status(
             folder, TrialState.STARTING, attempt=attempt, slot=slot.name, started=started_at
         )
+        pauses = self.stop_rule.pause_epochs(trial) if self.stop_rule is not None else ()
         launch = TrialLaunch(
             trial.config_name,
             trial.config_text,
@@ -241,6 +225,7 @@ class RunLoop:
             slot,
             self.settings.device,
             self.settings.offline,
+            pause_after=tuple(pauses),
         )
         try:
             handle = self.launcher.start(launch)
@@ -250,7 +235,7 @@ class RunLoop:
             self.free.append(slot)
             retire(folder, "interrupted")
             raise _Stop(FAILED, _launch_text(problem)) from None
-        active = _Active(trial, folder, slot, attempt, handle, time.monotonic(), started_at)
+        active = Active(trial, folder, slot, attempt, handle, time.monotonic(), started_at)
         self.active[trial.config_name] = active
         self.epochs_of[trial.config_name] = trial.num_epochs
         write_status(
@@ -274,7 +259,9 @@ class RunLoop:
                     self.output(active.trial, line)
             code = active.handle.poll()
             timeout = self.settings.timeout
-            elapsed = time.monotonic() - active.started
+            elapsed = active.elapsed()
+            if code is None and active.paused_at is None:
+                self._note_pause(active)
             if code is None and timeout is not None and elapsed > timeout:
                 code = active.handle.kill()
                 self._finish(active, timed_out(active.folder, code, elapsed, timeout))
@@ -296,21 +283,54 @@ class RunLoop:
             release_reserve(self.folder)
             raise _Stop(FAILED, "the disk is full: a trial could not write its files")
 
-    def _read_epochs(self, active: _Active) -> None:
+    def _read_epochs(self, active: Active) -> None:
         for row in active.handle.new_epochs():
             self.sweeper.tell_epoch(active.trial, row)
             self.emit(lambda v, row=row: EpochReported(v, active.trial, active.folder, row))
-            if self.stop_rule is None or active.stop_requested:
-                continue
-            decision = self.stop_rule.decide(active.trial, row, self.view())
-            if decision is not None:
-                active.stop_requested = True
-                active.handle.request_stop(decision)
-                self.emit(lambda v, d=decision: TrialDecided(v, active.trial, d))
 
-    def _finish(self, active: _Active, outcome: TrialOutcome) -> None:
+    # --- pauses for an early-stopping rule -------------------------------------------
+
+    def _note_pause(self, active: Active) -> None:
+        """A trial that paused for a verdict gives its slot to another trial meanwhile."""
+        epoch = active.handle.paused_at()
+        if epoch is None or epoch in active.decided:
+            return
+        active.pause(epoch)
+        self._release(active)
+
+    def _judge_pauses(self) -> None:
+        """Ask the rule about every paused trial; go on (in a slot like its own) or stop."""
+        if self.stop_rule is None:
+            return
+        for active in sorted(self.active.values(), key=lambda a: a.trial.config_name):
+            if active.paused_at is None:
+                continue
+            epoch = active.paused_at
+            action, decision = self.stop_rule.decide(active.trial, epoch, self.view())
+            if action == STOP and decision is not None:
+                active.decided.add(epoch)
+                active.stop_requested = True
+                active.go_on()
+                active.handle.request_stop(decision)
+                self.emit(lambda v, a=active, d=decision: TrialDecided(v, a.trial, d))
+            elif action == CONTINUE:
+                slot = next((s for s in self.free if compatible(s, active.slot)), None)
+                if slot is None:
+                    continue  # it goes on as soon as a slot like its own is free
+                self.free.remove(slot)
+                active.slot, active.holds_slot = slot, True
+                active.decided.add(epoch)
+                active.go_on()
+                active.handle.resume(epoch)
+
+    def _release(self, active: Active) -> None:
+        if active.holds_slot:
+            active.holds_slot = False
+            self.free.append(active.slot)
+
+    def _finish(self, active: Active, outcome: TrialOutcome) -> None:
         del self.active[active.trial.config_name]
-        self.free.append(active.slot)
+        self._release(active)
         trial, folder = active.trial, active.folder
         status = {
             "attempt": active.attempt,
@@ -353,7 +373,7 @@ class RunLoop:
                     trial_pid=active.handle.pid,
                 )
                 retire(active.folder, "interrupted")
-            self.free.append(active.slot)
+            self._release(active)
         self.active.clear()
 
 

@@ -27,12 +27,12 @@ from typing import Any
 
 from ksweep.launch.base import LaunchFailure, TrialLaunch
 from ksweep.launch.child import RUNNER_PID_ENV, WORKDIR_ENV
-from ksweep.launch.local import trainer_argv, trainer_options
+from ksweep.launch.local import paused_epoch, trainer_options
 from ksweep.launch.process import Starter, TrialProcess
 from ksweep.launch.slots import Slot
 from ksweep.project import PROJECT_ROOT
 from ksweep.sweep.atomic import write_bytes_atomic, write_json_atomic
-from ksweep.sweep.layout import STOP_REQUEST, TRIAL_CONFIG, TrialFolder
+from ksweep.sweep.layout import PAUSED_FILE, RESUME_FILE, STOP_REQUEST, TRIAL_CONFIG, TrialFolder
 from ksweep.sweep.trialfiles import EpochFollower
 
 SHIPPED_EXCLUDES = [
@@ -60,19 +60,22 @@ class TrialHost:
     def start(self, name: str, config_text: str, env: dict[str, str], argv_extra: list[str]) -> int:
         folder = TrialFolder(Path(tempfile.mkdtemp(prefix=f"ksweep-ray-{name}-")))
         folder.config.write_text(config_text, encoding="utf-8")
-        argv = trainer_argv(folder, None, False) + argv_extra
+        argv = ["--config", str(folder.config), "--out", str(folder.path), *argv_extra]
         env = {**env, RUNNER_PID_ENV: str(os.getpid()), WORKDIR_ENV: os.getcwd()}
         process = self.starter.start(argv, folder.log, env)
         self.trials[name] = (process, folder, EpochFollower(folder.epochs))
         return process.pid
 
     def poll(self, name: str) -> dict[str, Any]:
-        process, _, follower = self.trials[name]
+        process, folder, follower = self.trials[name]
         code = process.poll()
-        return {"exit": code, "epochs": follower.new_rows()}
+        return {"exit": code, "epochs": follower.new_rows(), "paused": paused_epoch(folder)}
 
     def request_stop(self, name: str, request: dict[str, Any]) -> None:
         write_json_atomic(self.trials[name][1].stop_request, request)
+
+    def resume(self, name: str, epoch: int) -> None:
+        write_json_atomic(self.trials[name][1].resumed, {"epoch": epoch})
 
     def kill(self, name: str) -> int | None:
         return self.trials[name][0].stop()
@@ -83,7 +86,7 @@ class TrialHost:
         files = {
             p.name: p.read_bytes()
             for p in folder.path.iterdir()
-            if p.is_file() and p.name not in (TRIAL_CONFIG, STOP_REQUEST)
+            if p.is_file() and p.name not in (TRIAL_CONFIG, STOP_REQUEST, PAUSED_FILE, RESUME_FILE)
         }
         shutil.rmtree(folder.path, ignore_errors=True)
         return files
@@ -99,6 +102,7 @@ class RayTrial:
         self._ray, self._host, self.name, self.folder, self.pid = ray, host, name, folder, pid
         self._exit: int | None = None
         self._rows: list[dict[str, Any]] = []
+        self._paused: int | None = None
 
     def _call(self, method: str, *args: Any) -> Any:
         """One call on the trial's host; a dead host or node ends the sweep, not the trial."""
@@ -111,6 +115,7 @@ class RayTrial:
         if self._exit is not None:
             return
         reply = self._call("poll", self.name)
+        self._paused = reply["paused"]
         if reply["epochs"]:
             self._rows.extend(reply["epochs"])
             self._mirror(reply["epochs"])
@@ -143,6 +148,13 @@ class RayTrial:
 
     def request_stop(self, request: dict[str, Any]) -> None:
         self._call("request_stop", self.name, request)
+
+    def paused_at(self) -> int | None:
+        return self._paused
+
+    def resume(self, epoch: int) -> None:
+        self._paused = None
+        self._call("resume", self.name, epoch)
 
     def kill(self) -> int | None:
         if self._exit is None:
@@ -214,7 +226,7 @@ class RayLauncher:
         host = self.hosts[launch.slot.name]
         env = {k: v for k, v in launch.slot.env.items() if k != "CUDA_VISIBLE_DEVICES"}
         env.update(launch.env)
-        extra = trainer_options(launch.device, launch.offline)
+        extra = trainer_options(launch)
         pid = self._ray.get(
             host.start.remote(launch.name, launch.config_text, env, extra), timeout=RPC_TIMEOUT_S
         )

@@ -31,6 +31,8 @@ FINAL_METRICS = "training_metrics.json"  # written atomically at the end: the su
 SPECTRAL_FILE = "spectral.json"
 CHECKPOINT_FILE = "best.pt"
 STOP_REQUEST = "stop_request.json"  # the launcher asks the trial to end at an epoch boundary
+PAUSED_FILE = "paused.json"  # the trial waits after this epoch for an early-stopping verdict
+RESUME_FILE = "resume.json"  # the launcher tells a paused trial to go on
 TRIAL_STATUS = "status.json"  # live state, then the trial's final record
 EVENT_FILE = "events.out.tfevents.ksweep"  # TensorBoard reads any name containing "tfevents"
 
@@ -93,6 +95,14 @@ class TrialFolder:
     @property
     def stop_request(self) -> Path:
         return self.path / STOP_REQUEST
+
+    @property
+    def paused(self) -> Path:
+        return self.path / PAUSED_FILE
+
+    @property
+    def resumed(self) -> Path:
+        return self.path / RESUME_FILE
 
 
 @dataclass(frozen=True)

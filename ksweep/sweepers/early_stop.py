@@ -1,0 +1,120 @@
+"""An early-stopping rule as the run loop uses it: pause epochs, and verdicts read from files.
+
+Each verdict is recomputed from the trials' own ``metrics.jsonl`` and final
+records (nothing is remembered between calls), which is what makes a
+resumed sweep decide exactly as an uninterrupted one: the interrupted trials
+run again from scratch, bit for bit, and meet the same comparisons.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ksweep.launch.events import LoopView
+from ksweep.sweep.layout import SweepFolder
+from ksweep.sweep.states import TrialState
+from ksweep.sweep.trialfiles import epochs
+from ksweep.sweep.trials import TrialSpec
+from ksweep.sweepers.stopping import STOP, ConfigCurve, RuleSettings, verdict
+
+SEED = "CONFIG_SEED"
+# The metrics a trial streams every epoch: the only ones a rule can judge at a rung.
+EPOCH_METRICS = ("val/acc", "val/loss", "test_acc", "train/loss", "train/acc")
+
+
+def configuration_of(trial: TrialSpec) -> tuple:
+    """What makes trials one configuration: every varying value but the seed."""
+    return tuple(sorted((k, v) for k, v in trial.varying.items() if k != SEED))
+
+
+def curves(
+    trials: Sequence[TrialSpec],
+    folder: SweepFolder,
+    records: Mapping[str, Mapping[str, Any]],
+    metric: str,
+) -> tuple[list[ConfigCurve], dict[str, str]]:
+    """Every configuration's seeds as a rule sees them, and each trial's configuration name."""
+    groups: dict[tuple, list[TrialSpec]] = {}
+    for trial in sorted(trials, key=lambda t: t.config_name):
+        groups.setdefault(configuration_of(trial), []).append(trial)
+    found, names = [], {}
+    for members in groups.values():
+        values: dict[int, list[float]] = {}
+        ended: list[int | None] = []
+        for trial in members:
+            names[trial.config_name] = members[0].config_name
+            rows = epochs(folder.trial(trial.test_name))
+            for row in rows:
+                value = row.get(metric)
+                if isinstance(row.get("epoch"), int) and isinstance(value, int | float):
+                    values.setdefault(row["epoch"], []).append(float(value))
+            record = records.get(trial.config_name)
+            state = TrialState.of(record.get("status")) if record else None
+            ended.append(len(rows) if state is not None and state.final else None)
+        curve = {e: tuple(v) for e, v in values.items()}
+        found.append(ConfigCurve(members[0].config_name, curve, len(members), tuple(ended)))
+    return found, names
+
+
+class EarlyStopper:
+    """The loop's StopRule for one of asha, median and topk, ranking by ``metric``."""
+
+    def __init__(self, settings: RuleSettings, metric: str, goal: str) -> None:
+        self.settings, self.metric, self.goal = settings, metric, goal
+
+    def pause_epochs(self, trial: TrialSpec) -> tuple[int, ...]:
+        return tuple(self.settings.rungs(trial.num_epochs or 0))
+
+    def decide(self, trial: TrialSpec, epoch: int, view: LoopView) -> tuple[str, dict | None]:
+        records = {r["config_file"]: r for r in view.records}
+        known, names = curves(view.trials, view.folder, records, self.metric)
+        subject = names.get(trial.config_name, trial.config_name)
+        judged = verdict(self.settings, known, subject, epoch, self.metric, self.goal)
+        if judged.action != STOP:
+            return judged.action, None
+        return STOP, {**judged.evidence, "configuration": subject}
+
+
+# Kconfig symbol (in the trials' configs) -> RuleSettings field; make variables override them.
+SYMBOLS = {
+    "SWEEP_EARLY_STOP": "rule",
+    "SWEEP_ES_GRACE": "grace",
+    "SWEEP_ES_FACTOR": "factor",
+    "SWEEP_ES_WARMUP": "warmup",
+    "SWEEP_ES_MIN_CONFIGS": "min_configs",
+    "SWEEP_ES_TOPK_EPOCHS": "k",
+    "SWEEP_ES_TOPK_KEEP": "keep",
+}
+
+
+def rule_settings(config: Mapping[str, str], overrides: Mapping[str, Any]) -> RuleSettings:
+    """The sweep's rule: the trials' CONFIG_SWEEP_EARLY_STOP and friends, then the command
+    line's (``overrides``: field -> value, None for not given)."""
+    fields: dict[str, Any] = {}
+    for symbol, name in SYMBOLS.items():
+        if symbol in config:
+            raw = config[symbol]
+            fields[name] = raw if name == "rule" else (float(raw) if name == "keep" else int(raw))
+    fields.update({k: v for k, v in overrides.items() if v is not None})
+    return RuleSettings(**fields)
+
+
+def early_stopper(
+    config: Mapping[str, str], overrides: Mapping[str, Any], metric: str, goal: str
+) -> EarlyStopper | None:
+    """The rule to attach to a sweep, or None when it runs every trial to the end.
+
+    Raises ValueError with the reasons when the rule cannot work on this sweep."""
+    settings = rule_settings(config, overrides)
+    if settings.rule == "none":
+        return None
+    problems = settings.check()
+    if metric not in EPOCH_METRICS:
+        problems.append(
+            f"early stopping judges a metric every epoch, but the sweep ranks by {metric}; "
+            f"rank by one of {', '.join(EPOCH_METRICS)} (METRIC=) or set EARLY_STOP=none"
+        )
+    if problems:
+        raise ValueError("; ".join(problems))
+    return EarlyStopper(settings, metric, goal)

@@ -1,0 +1,165 @@
+"""Early-stopping rules: asynchronous successive halving, the median rule, and top-k.
+
+Every rule decides about a *configuration* (its seeds together) at a *rung*
+epoch, from the trials' own curves, and is a pure function of them: no
+hidden state, so a resumed sweep makes the same decisions as one that was
+never interrupted. What makes that true whatever the scheduling is the order
+a configuration is judged against: only the configurations before it (in
+configuration order) and itself, for ASHA and the median rule, and every
+configuration, for top-k. When one of those has not yet reached the rung,
+the verdict is "wait" (the trial pauses at its epoch boundary and gives its
+slot to another trial until the others catch up), never a guess.
+
+* ``asha``: rungs at ``grace * factor**i`` epochs (below NUM_EPOCHS); at a
+  rung, a configuration continues if it is in the top ``1/factor`` of the
+  configurations judged there so far (Li et al., 2020, with a fixed order).
+* ``median``: from ``warmup`` epochs on, at every epoch, a configuration is
+  stopped below the median of the configurations before it at that epoch,
+  once at least ``min_configs`` are there (Golovin et al., 2017).
+* ``topk``: the naive baseline; everything runs ``k`` epochs, then the top
+  ``keep`` fraction continues.
+
+With seeds, a configuration is stopped only when its seeds' whole 95%
+interval at the rung lies beyond the threshold (one seed: its value), and
+the best configuration at a rung is never stopped: early stopping must not
+kill a promising configuration on a noisy curve.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from ksweep.analysis.stats import summarize
+
+RULES = ("none", "asha", "median", "topk")
+CONTINUE, STOP, WAIT = "continue", "stop", "wait"
+
+
+@dataclass(frozen=True)
+class RuleSettings:
+    """A rule and its parameters (defaults as Ray Tune's ASHAScheduler documents them)."""
+
+    rule: str = "none"
+    grace: int = 1  # epochs before the first rung
+    factor: int = 4  # reduction factor: keep the top 1/factor at each rung
+    warmup: int = 1  # median rule: epochs before it judges
+    min_configs: int = 3  # median rule: configurations to compare with, at least
+    k: int = 1  # top-k: epochs everything runs
+    keep: float = 0.25  # top-k: fraction that continues
+
+    def check(self) -> list[str]:
+        problems = []
+        if self.rule not in RULES:
+            problems.append(f"EARLY_STOP={self.rule} is not one of {', '.join(RULES)}")
+        for name in ("grace", "warmup", "min_configs", "k"):
+            if getattr(self, name) < 1:
+                problems.append(f"{name} must be 1 or more, found {getattr(self, name)}")
+        if self.factor < 2:
+            problems.append(f"the reduction factor must be 2 or more, found {self.factor}")
+        if not 0 < self.keep < 1:
+            problems.append(f"the top-k share kept must be above 0 and below 1, found {self.keep}")
+        return problems
+
+    def rungs(self, epochs: int) -> list[int]:
+        """The epochs at which configurations are judged (never the last one)."""
+        if self.rule == "asha":
+            found, rung = [], self.grace
+            while rung < epochs:
+                found.append(rung)
+                rung *= self.factor
+            return found
+        if self.rule == "median":
+            return list(range(self.warmup, epochs))
+        if self.rule == "topk":
+            return [self.k] if self.k < epochs else []
+        return []
+
+
+@dataclass(frozen=True)
+class ConfigCurve:
+    """One configuration's seeds: their metric at each epoch they reached, and how far each
+    can still go (None: still running or not started; an int: it ended at that epoch)."""
+
+    name: str  # the first member's config name: configuration order is name order
+    values: dict[int, tuple[float, ...]]  # epoch -> the metric of each seed that reached it
+    seeds: int  # trials in the configuration
+    ended_at: tuple[int | None, ...] = field(default=())  # per seed: last epoch, if it ended
+
+    def settled(self, epoch: int) -> bool:
+        """Whether its value at ``epoch`` is final: every seed reached it or ended before."""
+        reached = len(self.values.get(epoch, ()))
+        ended_before = sum(1 for end in self.ended_at if end is not None and end < epoch)
+        return reached + ended_before >= self.seeds
+
+    def at(self, epoch: int):
+        return summarize(self.values.get(epoch, ()))
+
+
+@dataclass(frozen=True)
+class Verdict:
+    action: str  # CONTINUE, STOP or WAIT
+    evidence: dict = field(default_factory=dict)
+
+
+def _beyond(summary, threshold: float, goal: str) -> bool:
+    """Whether the whole interval of ``summary`` is worse than ``threshold``."""
+    if goal == "max":
+        return summary.high is not None and summary.high < threshold
+    return summary.low is not None and summary.low > threshold
+
+
+def verdict(
+    settings: RuleSettings,
+    configs: Sequence[ConfigCurve],
+    subject: str,
+    epoch: int,
+    metric: str,
+    goal: str,
+) -> Verdict:
+    """What to do with configuration ``subject`` at ``epoch`` (one of its pause epochs)."""
+    ordered = sorted(configs, key=lambda c: c.name)
+    index = next(i for i, c in enumerate(ordered) if c.name == subject)
+    peers = ordered if settings.rule == "topk" else ordered[: index + 1]
+    if not all(c.settled(epoch) for c in peers):
+        return Verdict(WAIT)
+    scored = [(c.name, c.at(epoch)) for c in peers if c.values.get(epoch)]
+    me = ordered[index].at(epoch)
+    if me.mean is None:
+        return Verdict(CONTINUE)
+    sign = -1.0 if goal == "max" else 1.0
+    ranked = sorted(scored, key=lambda item: (sign * item[1].mean, item[0]))
+    if settings.rule == "median":
+        others = [s.mean for name, s in scored if name != subject]
+        if len(others) < settings.min_configs:
+            return Verdict(CONTINUE)
+        threshold = statistics.median(others)
+        reason = f"the median of the {len(others)} configurations before it"
+    else:
+        share = 1 / settings.factor if settings.rule == "asha" else settings.keep
+        kept = max(1, math.ceil(len(ranked) * share))
+        threshold = ranked[kept - 1][1].mean
+        which = "judged at this rung so far" if settings.rule == "asha" else "in the sweep"
+        reason = f"the top {kept} of the {len(ranked)} configurations {which}"
+    evidence = {
+        "rule": settings.rule,
+        "epoch": epoch,
+        "metric": metric,
+        "goal": goal,
+        "value": me.mean,
+        "interval": [me.low, me.high],
+        "threshold": threshold,
+        "threshold_is": reason,
+        "compared": {name: s.mean for name, s in scored},
+    }
+    best = ranked[0][0]
+    if subject == best or not _beyond(me, threshold, goal):
+        return Verdict(CONTINUE, evidence)
+    seeds = f" (n={me.n}, 95% interval {me.low:.4g} to {me.high:.4g})" if me.n > 1 else ""
+    evidence["summary"] = (
+        f"stopped by {settings.rule} at epoch {epoch}: {metric} {me.mean:.4g}{seeds} is "
+        f"{'below' if goal == 'max' else 'above'} {threshold:.4g}, {reason}"
+    )
+    return Verdict(STOP, {**evidence, "state": "pruned"})

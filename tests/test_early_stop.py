@@ -1,0 +1,88 @@
+"""Early stopping on real sweeps: ASHA stops the configurations that cannot learn at its first
+rung and explains each stop; SIGKILL at random moments and resume make the same decisions."""
+
+from __future__ import annotations
+
+import json
+import random
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from sweep_helpers import ksweep, only_sweep_dir, processes_of, wait_until
+
+from ksweep.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+RANGE = ROOT / "tests" / "cases" / "early_stop" / "half-cannot-learn-range"
+KCONFIG = str(ROOT / "Kconfig")
+ASHA = ("--early-stop", "asha", "--es-grace", "1", "--es-factor", "2")
+pytestmark = pytest.mark.slow
+
+
+def outcome(sweep: Path) -> dict[str, tuple]:
+    """Each trial's state, the epoch whose numbers stopped it, and its final metric."""
+    records = json.loads((sweep / "sweep_summary.json").read_text())
+    return {
+        r["config_file"]: (
+            r["status"],
+            (r.get("stopped") or {}).get("decided_at_epoch"),
+            r["epochs_run"],
+            r["val/acc"],
+        )
+        for r in records
+    }
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory) -> Path:
+    """The sweep run once without interruption."""
+    base = tmp_path_factory.mktemp("asha")
+    args = ["--kconfig", KCONFIG, "sweep", str(RANGE), "--out", str(base / "configs")]
+    args += ["--output-dir", str(base / "results"), "--device", "cpu", "--jobs", "2", *ASHA]
+    assert main([*args, "--quiet"]) == 0
+    return only_sweep_dir(base / "results")
+
+
+def test_asha_stops_what_cannot_learn_at_the_first_rung_and_says_why(reference):
+    result = outcome(reference)
+    learning = [f"config_00{i}" for i in range(1, 7)]  # learning rates 0.003 and 0.001
+    hopeless = ["config_007", "config_008", "config_009", "config_010", "config_011", "config_012"]
+    assert all(result[name][0] == "completed" and result[name][2] == 4 for name in learning)
+    assert all(result[name][:3] == ("pruned", 1, 1) for name in hopeless), result
+    decisions = [
+        json.loads(line) for line in (reference / "decisions.jsonl").read_text().splitlines()
+    ]
+    assert sorted(d["trial"] for d in decisions) == hopeless
+    for decision in decisions:
+        assert decision["rule"] == "asha" and decision["epoch"] == 1
+        assert decision["metric"] == "val/acc" and decision["state"] == "pruned"
+        assert decision["interval"][1] < decision["threshold"]  # the whole interval is below
+        assert decision["configuration"] in ("config_007", "config_010")
+        assert "stopped by asha at epoch 1" in decision["summary"]
+
+
+def test_sigkill_at_random_moments_then_resume_makes_the_same_decisions(reference, tmp_path):
+    configs, results = tmp_path / "configs", tmp_path / "results"
+    assert main(["--kconfig", KCONFIG, "generate", str(RANGE), "--out", str(configs)]) == 0
+    sweep = None
+    for index, moment in enumerate(random.Random(13).sample([1.0, 3.0, 5.0, 7.0], 2)):
+        if sweep is None:
+            args = ["run", "--config-dir", str(configs), "--output-dir", str(results)]
+        else:
+            args = ["run", "--resume", str(sweep)]
+        log = (tmp_path / f"log{index}").open("w")
+        runner = subprocess.Popen(
+            ksweep(*args, "--device", "cpu", "--jobs", "2", *ASHA),
+            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        assert wait_until(lambda: list(results.glob("sweep_*/config_*/metrics.jsonl")), 180)
+        time.sleep(moment)
+        runner.send_signal(signal.SIGKILL)
+        runner.wait(timeout=30)
+        sweep = only_sweep_dir(results)
+        assert wait_until(lambda s=sweep: not processes_of(str(s.resolve())), 10)
+    assert main(["run", "--resume", str(sweep), "--device", "cpu", "--jobs", "2", *ASHA]) == 0
+    assert outcome(sweep) == outcome(reference)

@@ -1,0 +1,95 @@
+"""Early-stopping rules as pure functions of curves: rungs, thresholds, seeds, waiting, audit."""
+
+from __future__ import annotations
+
+import pytest
+
+from ksweep.sweepers.audit import best_survivor, replay, topk_at_budget
+from ksweep.sweepers.stopping import CONTINUE, STOP, WAIT, ConfigCurve, RuleSettings, verdict
+
+
+def curve(name, by_epoch, seeds=1, ended=None):
+    return ConfigCurve(name, {e: tuple(v) for e, v in by_epoch.items()}, seeds, ended or ())
+
+
+def test_asha_rungs_follow_grace_and_factor_and_never_the_last_epoch():
+    assert RuleSettings("asha", grace=1, factor=3).rungs(10) == [1, 3, 9]
+    assert RuleSettings("asha", grace=2, factor=4).rungs(8) == [2]
+    assert RuleSettings("topk", k=3).rungs(8) == [3] and RuleSettings("topk", k=8).rungs(8) == []
+    assert RuleSettings("median", warmup=2).rungs(5) == [2, 3, 4]
+    assert RuleSettings("asha", factor=1).check() == [
+        "the reduction factor must be 2 or more, found 1"
+    ]
+
+
+def test_asha_keeps_the_top_share_of_the_configurations_judged_so_far():
+    asha = RuleSettings("asha", grace=1, factor=2)
+    configs = [
+        curve("config_001", {1: [50.0]}),
+        curve("config_002", {1: [80.0]}),
+        curve("config_003", {1: [20.0]}),
+    ]
+    assert verdict(asha, configs, "config_001", 1, "val/acc", "max").action == CONTINUE
+    assert verdict(asha, configs, "config_002", 1, "val/acc", "max").action == CONTINUE
+    stopped = verdict(asha, configs, "config_003", 1, "val/acc", "max")
+    assert stopped.action == STOP and stopped.evidence["threshold"] == 50.0
+    assert "the top 2 of the 3 configurations" in stopped.evidence["threshold_is"]
+
+
+def test_a_configuration_waits_until_every_earlier_one_has_reached_the_rung():
+    asha = RuleSettings("asha", grace=1, factor=2)
+    configs = [curve("config_001", {}), curve("config_002", {1: [10.0]})]
+    assert verdict(asha, configs, "config_002", 1, "val/acc", "max").action == WAIT
+    ended = [curve("config_001", {}, ended=(0,)), curve("config_002", {1: [10.0]})]
+    assert verdict(asha, ended, "config_002", 1, "val/acc", "max").action == CONTINUE
+
+
+def test_with_seeds_only_a_whole_interval_below_the_threshold_stops():
+    asha = RuleSettings("asha", grace=1, factor=2)
+    noisy = [curve("config_001", {1: [60.0, 62.0]}, 2), curve("config_002", {1: [40.0, 70.0]}, 2)]
+    assert verdict(asha, noisy, "config_002", 1, "val/acc", "max").action == CONTINUE
+    clear = [curve("config_001", {1: [60.0, 62.0]}, 2), curve("config_002", {1: [30.0, 31.0]}, 2)]
+    assert verdict(asha, clear, "config_002", 1, "val/acc", "max").action == STOP
+
+
+def test_the_best_is_never_stopped_and_losses_are_minimised():
+    asha = RuleSettings("asha", grace=1, factor=4)
+    configs = [curve("config_001", {1: [2.0]}), curve("config_002", {1: [0.5]})]
+    assert verdict(asha, configs, "config_002", 1, "val/loss", "min").action == CONTINUE
+    median = RuleSettings("median", warmup=1, min_configs=2)
+    three = [*configs, curve("config_003", {1: [1.5]}), curve("config_004", {1: [3.0]})]
+    assert verdict(median, three, "config_004", 1, "val/loss", "min").action == STOP
+    assert verdict(median, three, "config_002", 1, "val/loss", "min").action == CONTINUE
+
+
+@pytest.fixture()
+def sweep_curves():
+    """Eight configurations, four of which never learn (their learning rate is absurd)."""
+    good = {f"config_00{i}": [{e: 50.0 + 5 * e + i for e in range(1, 9)}] for i in (1, 3, 5, 7)}
+    bad = {f"config_00{i}": [{e: 10.0 + 0.1 * i for e in range(1, 9)}] for i in (2, 4, 6, 8)}
+    return {**good, **bad}
+
+
+def test_the_audit_replays_asha_and_counts_what_it_saves(sweep_curves):
+    asha = RuleSettings("asha", grace=1, factor=2)
+    result = replay(asha, sweep_curves, 8, "val/acc", "max")
+    assert set(result.stopped_at) == {"config_002", "config_004", "config_006", "config_008"}
+    assert all(epoch == 1 for epoch in result.stopped_at.values())
+    assert result.full_epochs == 64 and result.rule_epochs == 36
+    finals = {name: seeds[0][8] for name, seeds in sweep_curves.items()}
+    assert best_survivor(result, finals, "max") == "config_007"
+    baseline = topk_at_budget(result, sweep_curves, 8, "val/acc", "max", k=1)
+    assert best_survivor(baseline, finals, "max") == "config_007"
+
+
+def test_the_audit_reports_when_a_rule_would_stop_the_winner():
+    """A late bloomer: worst at epoch 1, best at the end. ASHA at epoch 1 kills it."""
+    curves = {
+        "config_001": [{1: 60.0, 2: 61.0, 3: 62.0, 4: 63.0}],
+        "config_002": [{1: 55.0, 2: 58.0, 3: 60.0, 4: 61.0}],
+        "config_003": [{1: 20.0, 2: 50.0, 3: 80.0, 4: 95.0}],
+    }
+    result = replay(RuleSettings("asha", grace=1, factor=3), curves, 4, "val/acc", "max")
+    assert result.stopped_at == {"config_002": 1, "config_003": 1}
+    finals = {name: seeds[0][4] for name, seeds in curves.items()}
+    assert best_survivor(result, finals, "max") == "config_001"  # not the true winner
