@@ -86,3 +86,48 @@ def test_sigkill_at_random_moments_then_resume_makes_the_same_decisions(referenc
         assert wait_until(lambda s=sweep: not processes_of(str(s.resolve())), 10)
     assert main(["run", "--resume", str(sweep), "--device", "cpu", "--jobs", "2", *ASHA]) == 0
     assert outcome(sweep) == outcome(reference)
+
+
+def late_bloomer_sweep(folder: Path) -> Path:
+    """A finished sweep of three configurations, one of which starts worst and ends best."""
+    curves = {
+        "config_001": [60.0, 61.0, 62.0, 63.0],
+        "config_002": [55.0, 58.0, 60.0, 61.0],
+        "config_003": [20.0, 50.0, 80.0, 95.0],
+    }
+    records = []
+    for index, (name, values) in enumerate(curves.items()):
+        test_name = f"{name}_learning_rate-{index}"
+        trial = folder / test_name
+        trial.mkdir(parents=True)
+        rows = [{"epoch": e, "val/acc": v, "test_acc": v} for e, v in enumerate(values, start=1)]
+        (trial / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+        records.append(
+            {
+                "config_file": name,
+                "test_name": test_name,
+                "status": "completed",
+                "val/acc": values[-1],
+                "test_acc": values[-1],
+                "CONFIG_LEARNING_RATE": index,
+                "epochs_run": 4,
+            }
+        )
+    (folder / "sweep_summary.json").write_text(json.dumps(records))
+    (folder / "manifest.json").write_text(json.dumps({"segments": []}))
+    return folder
+
+
+def test_the_audit_says_when_a_rule_would_have_stopped_the_winner(tmp_path, capsys):
+    sweep = late_bloomer_sweep(tmp_path / "sweep_20260101_000000")
+    args = ["audit-stop", str(sweep), "--early-stop", "asha", "--es-grace", "1"]
+    assert main([*args, "--es-factor", "3", "--metric", "val/acc"]) == 0
+    text = capsys.readouterr().out
+    assert "Winner of the full sweep: config_003 (val/acc 95.00%): STOPPED at epoch 1." in text
+    assert "Verdict: not safe here: asha would have stopped the winner." in text
+    assert "Best under asha: config_001." in text
+
+
+def test_a_sweep_that_stopped_trials_itself_cannot_be_audited(reference, capsys):
+    assert main(["audit-stop", str(reference), "--early-stop", "median"]) == 2
+    assert "stopped trials early itself" in capsys.readouterr().err

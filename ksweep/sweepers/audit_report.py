@@ -1,0 +1,122 @@
+"""The audit of an early-stopping rule on a finished sweep, in words.
+
+It reads the sweep's records and every trial's curve, replays the rule
+(:mod:`ksweep.sweepers.audit`), ranks the full sweep with the analysis, and
+says what a user needs to decide: would the rule have kept the winner and
+everything within noise of it, what it saves, and whether the naive top-k
+baseline at the same budget would have done as well.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ksweep.analysis.core import analyze
+from ksweep.analysis.report import load_sweep
+from ksweep.sweep.layout import SweepFolder
+from ksweep.sweep.states import TrialState
+from ksweep.sweep.trialfiles import epochs
+from ksweep.sweepers.audit import Curves, Replay, best_survivor, replay, topk_at_budget
+from ksweep.sweepers.early_stop import EPOCH_METRICS
+from ksweep.sweepers.stopping import RuleSettings
+
+
+class AuditError(ValueError):
+    """The sweep cannot be audited (it stopped trials itself, say); the message says why."""
+
+
+def _curves(
+    folder: SweepFolder, records: Sequence[dict[str, Any]], groups, metric: str
+) -> tuple[Curves, int]:
+    curves: dict[str, list[dict[int, float]]] = {}
+    longest = 0
+    for group in groups:
+        for record in group.records:
+            if TrialState.of(record.get("status")) is not TrialState.COMPLETED:
+                continue
+            rows = epochs(folder.trial_of(record))
+            seed = {
+                row["epoch"]: float(row[metric])
+                for row in rows
+                if isinstance(row.get("epoch"), int) and isinstance(row.get(metric), int | float)
+            }
+            if seed:
+                curves.setdefault(group.name, []).append(seed)
+                longest = max(longest, max(seed))
+    return curves, longest
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _where(replay_: Replay, name: str) -> str:
+    epoch = replay_.stopped_at.get(name)
+    return "kept to the end" if epoch is None else f"STOPPED at epoch {epoch}"
+
+
+def audit_text(
+    sweep_dir: Path, settings: RuleSettings, metric: str | None, goal: str | None
+) -> str:
+    """The audit of ``settings``'s rule on the finished sweep in ``sweep_dir``."""
+    folder = SweepFolder(sweep_dir)
+    records, varying, _ = load_sweep(folder.path)
+    if any(TrialState.of(r.get("status")) is TrialState.PRUNED for r in records):
+        raise AuditError(
+            f"{folder.path} stopped trials early itself, so their curves end before the rule's "
+            "rungs; audit a sweep that ran every trial to the end"
+        )
+    analysis = analyze(records, varying, metric or "auto", goal)
+    name, goal = analysis.metric.name, analysis.goal
+    if name not in EPOCH_METRICS:
+        raise AuditError(f"{name} is not recorded every epoch; audit with METRIC=val/acc or so")
+    curves, epochs_run = _curves(folder, records, analysis.groups, name)
+    best = analysis.ranking.best
+    if best is None or not curves:
+        raise AuditError(f"{folder.path} has no completed trial with {name} to audit")
+    rule = replay(settings, curves, epochs_run, name, goal)
+    finals = {g.name: g.metric.mean for g in analysis.ranking.ranked}
+    baseline = topk_at_budget(rule, curves, epochs_run, name, goal, k=settings.grace)
+    shown = analysis.metric.shown
+    lines = [
+        f"Early-stopping audit of {folder.path}: {settings.rule} replayed on {name} ({goal})",
+        f"  parameters: grace {settings.grace}, factor {settings.factor}, warm-up "
+        f"{settings.warmup}, min configurations {settings.min_configs}",
+        f"Full sweep: {sum(len(s) for s in curves.values())} completed trials in "
+        f"{len(curves)} configurations, {rule.full_epochs} trial-epochs.",
+        f"Under {settings.rule}: {_count(len(rule.stopped_at), 'configuration')} stopped"
+        + (": " if rule.stopped_at else "")
+        + ", ".join(f"{n} at epoch {e}" for n, e in sorted(rule.stopped_at.items()))
+        + f"; it runs {rule.rule_epochs} of the {rule.full_epochs} trial-epochs "
+        f"({100 * rule.saved_share:.0f}% saved).",
+        f"Winner of the full sweep: {best.name} ({name} {shown(best.metric.mean)}): "
+        f"{_where(rule, best.name)}.",
+    ]
+    for group in analysis.ranking.tied:
+        lines.append(f"Within noise of it: {group.name}: {_where(rule, group.name)}.")
+    survivor = best_survivor(rule, finals, goal)
+    baseline_pick = best_survivor(baseline, finals, goal)
+    lines.append(f"Best under {settings.rule}: {survivor or 'none'}.")
+    lines.append(
+        f"Top-k at the same budget (all run {_count(settings.grace, 'epoch')}, the top "
+        f"{100 * baseline.settings.keep:.0f}% go on; {baseline.rule_epochs} trial-epochs): "
+        f"picks {baseline_pick or 'none'}."
+    )
+    lost = [g.name for g in [best, *analysis.ranking.tied] if g.name in rule.stopped_at]
+    if best.name in rule.stopped_at:
+        lines.append(f"Verdict: not safe here: {settings.rule} would have stopped the winner.")
+    elif lost:
+        lines.append(
+            f"Verdict: risky here: it keeps the winner but stops {', '.join(lost)}, within noise "
+            "of it."
+        )
+    else:
+        lines.append("Verdict: safe here: the winner and everything within noise of it survive.")
+    if baseline_pick == survivor and rule.saved_share > 0:
+        lines.append(
+            f"The naive top-k baseline at the same budget finds the same best: on this sweep "
+            f"{settings.rule} buys nothing over it."
+        )
+    return "\n".join(lines) + "\n"
