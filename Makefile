@@ -21,6 +21,8 @@ HELP_PYTHON := $(if $(wildcard $(PYTHON)),$(PYTHON),python3)
 
 .PHONY: help setup data-link sweep sweep-generate sweep-run sweep-clean sweep-analyze menuconfig \
 	sweep-parallel sweep-resume sweep-rerun-failed sweep-status sweep-estimate sweep-compare \
+	sweep-audit-stop \
+	sweep-refine \
 	savedefconfig olddefconfig test lint format bench clean distclean
 
 help: ## list targets, variables and defconfigs
@@ -76,6 +78,12 @@ sweep-analyze: $(SETUP) ## rewrite SWEEP=DIR's analysis, report.md, results.csv 
 
 sweep-compare: $(SETUP) ## compare sweeps A=DIR and B=DIR
 	$(Q)$(KSWEEP) make sweep-compare
+
+sweep-audit-stop: $(SETUP) ## replay EARLY_STOP=asha|median|topk on SWEEP=DIR: safe? what saved?
+	$(Q)$(KSWEEP) make sweep-audit-stop
+
+sweep-refine: $(SETUP) ## write the next round's range config from SWEEP=DIR (OUT=FILE)
+	$(Q)$(KSWEEP) make sweep-refine
 
 menuconfig: $(SETUP) ## edit KCONFIG_CONFIG (default .config) in kconfiglib's menuconfig
 	$(Q)$(KSWEEP) make menuconfig

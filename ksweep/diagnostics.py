@@ -67,3 +67,10 @@ class InputErrors(Exception):
         self.errors = errors
         self.warnings = warnings or []
         super().__init__("\n".join(str(e) for e in errors))
+
+
+class Refusal(Exception):
+    """A request the CLI refuses before it does anything: it prints the message and exits 2.
+
+    Every layer raises its own subclass (a sweep that cannot start, a metric no trial
+    recorded), so none of them needs to know about another's."""

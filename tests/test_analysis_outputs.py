@@ -30,9 +30,16 @@ def resolved_config(tree: KconfigTree, tmp: Path, lines: list[str]) -> str:
     return tree.config_text()
 
 
-def make_sweep(folder: Path, accuracies: dict[str, list[float | None]], spectral=True) -> Path:
+def make_sweep(
+    folder: Path,
+    accuracies: dict[str, list[float | None]],
+    spectral=True,
+    config_lines: tuple[str, ...] = (),
+    validation: bool = True,
+) -> Path:
     """A finished sweep of OPTIMIZER_SELECT x SEED with trial folders as the trainer leaves
-    them; None in ``accuracies`` is a failed seed."""
+    them; None in ``accuracies`` is a failed seed. ``config_lines`` are added to every
+    trial's config; without ``validation`` the trials record no val/loss or val/acc."""
     tree = KconfigTree(ROOT / "Kconfig")
     folder.mkdir(parents=True)
     records, n = [], 0
@@ -46,7 +53,7 @@ def make_sweep(folder: Path, accuracies: dict[str, list[float | None]], spectral
             config = resolved_config(
                 tree,
                 folder,
-                [f"CONFIG_OPTIMIZER_SELECT_{opt}=y", f"CONFIG_SEED={seed}"],
+                [f"CONFIG_OPTIMIZER_SELECT_{opt}=y", f"CONFIG_SEED={seed}", *config_lines],
             )
             (trial / "config.txt").write_text(config)
             done = acc is not None
@@ -54,8 +61,8 @@ def make_sweep(folder: Path, accuracies: dict[str, list[float | None]], spectral
                 {
                     "epoch": e,
                     "train/loss": 2.3 / e,
-                    "val/loss": 2.3 / (e * (1.5 if done else 1.0)),
-                    "val/acc": min(99.0, (acc or 10.0) * e / 3),
+                    "val/loss": 2.3 / (e * (1.5 if done else 1.0)) if validation else None,
+                    "val/acc": min(99.0, (acc or 10.0) * e / 3) if validation else None,
                     "test_acc": (acc or 10.0) * e / 3,
                     "lr": 0.001,
                     "epoch_time": 0.2,
@@ -105,9 +112,11 @@ def sweep(tmp_path_factory) -> Path:
 def test_the_text_ranks_configurations_by_their_seed_means(sweep):
     text = (sweep / "sweep_analysis.txt").read_text()
     assert "Config file: config_004" in text
-    assert "Test Accuracy: 97.00% +- 1.00 (n=3, 95% CI 94.52% to 99.48%)" in text
+    # The trials' configs hold CONFIG_SWEEP_METRIC="auto" and a validation split: val/acc.
+    assert "Validation Accuracy: 97.00% +- 1.00 (n=3, 95% CI 94.52% to 99.48%)" in text
+    assert "Test Accuracy: 97.00% +- 1.00 (n=3), at the selected point" in text
     assert "config_007 is within noise of the best" in text
-    assert "Sweep wall clock, start to end: 30.0s" in text
+    assert "Sweep wall clock: 30.0s (1 run)" in text
 
 
 def test_results_csv_has_one_row_per_trial(sweep):
@@ -131,16 +140,25 @@ def test_report_lists_only_the_varying_symbols_and_links_every_plot(sweep):
     report = (sweep / "report.md").read_text()
     table = [line for line in report.splitlines() if line.startswith("|")]
     assert table[0] == (
-        "| rank | configuration | OPTIMIZER_SELECT | test_acc (%) | n | 95% interval "
-        "| wall time / trial (s) |"
+        "| rank | configuration | OPTIMIZER_SELECT | val/acc (%) | n | 95% interval "
+        "| test_acc at selection (%) | wall time / trial (s) |"
     )
     assert table[2].startswith("| **1** | **config_004** | **ADAM** | **97.00 ± 1.00** | **3** |")
     assert table[3].startswith("| 2 | config_007 ≈ | ADAMW | 96.50 ± 0.71 | 2 |")
     assert "CONFIG_SEED" not in table[0] and "LEARNING_RATE" not in report
     per_seed = [line for line in report.splitlines() if line.startswith("- **Per seed")]
     assert per_seed == [
-        "- **Per seed (test_acc):** 0: 97.00%, 1: 98.00%, 2: 96.00% (lowest 96.00%)."
+        "- **Per seed (val/acc):** 0: 97.00%, 1: 98.00%, 2: 96.00% (lowest 96.00%)."
     ]
+    assert (
+        "- **Selection:** on the validation split (val/acc); test accuracy is reported at the "
+        "selected point (the same trials and epoch) and was not used to choose."
+    ) in report
+    assert "- Sweep wall clock: 30.0s (1 run)" in report
+    tensorboard = next(line for line in report.splitlines() if "TensorBoard" in line)
+    assert f"tensorboard --logdir {sweep}`" in tensorboard and "HParams lists every trial" in (
+        tensorboard
+    )
     links = [line.split("](")[1].rstrip(")") for line in report.splitlines() if "![" in line]
     assert sorted(Path(link).name for link in links) == sorted(
         p.name for p in (sweep / "plots").iterdir()
@@ -172,7 +190,7 @@ def test_tensorboard_event_files_hold_every_epoch_of_every_trial(sweep):
         (2, "val/acc"),
         (3, "val/acc"),
     ]
-    assert {tag for _, tag, _ in scalars} == {
+    assert {tag for _, tag, _ in scalars if not tag.startswith("final/")} == {
         "train/loss",
         "val/loss",
         "val/acc",
@@ -181,6 +199,76 @@ def test_tensorboard_event_files_hold_every_epoch_of_every_trial(sweep):
         "epoch_time",
     }
     assert [v for s, t, v in scalars if t == "test_acc"] == pytest.approx([20.0, 40.0, 60.0])
+    assert [(s, v) for s, t, v in scalars if t == "final/test_acc"] == [(3, 60.0)]
+
+
+def hparams_sessions(sweep: Path) -> dict[str, dict]:
+    """Each trial's HParams session as TensorBoard's own reader finds it: run -> hparams,
+    with the end status and the final metric tags."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    from tensorboard.plugins.hparams import api_pb2, metadata
+    from tensorboard.plugins.hparams.metadata import (
+        parse_session_end_info_plugin_data,
+        parse_session_start_info_plugin_data,
+    )
+
+    sessions = {}
+    for path in sorted(sweep.glob(f"config_*/{EVENT_FILE}")):
+        events = EventAccumulator(str(path.parent))
+        events.Reload()
+        content = events.PluginTagToContent(metadata.PLUGIN_NAME)
+        start = parse_session_start_info_plugin_data(content[metadata.SESSION_START_INFO_TAG])
+        end = parse_session_end_info_plugin_data(content[metadata.SESSION_END_INFO_TAG])
+        values = {}
+        for name, value in start.hparams.items():
+            kind = value.WhichOneof("kind")
+            values[name] = getattr(value, kind)
+        values["_status"] = api_pb2.Status.Name(end.status)
+        values["_metrics"] = sorted(t for t in events.Tags()["scalars"] if t.startswith("final/"))
+        sessions[path.parent.name] = values
+    return sessions
+
+
+def test_tensorboards_reader_finds_every_trials_hyperparameters(sweep):
+    sessions = hparams_sessions(sweep)
+    assert len(sessions) == 9, "the HParams dashboard lists every trial, failed ones too"
+    adam = sessions["config_005_optimizer_select-adam_seed-1"]
+    assert adam["CONFIG_OPTIMIZER_SELECT"] == "ADAM" and adam["CONFIG_SEED"] == 1.0
+    assert adam["configuration"] == "config_004" and adam["status"] == "completed"
+    assert adam["_status"] == "STATUS_SUCCESS"
+    assert {"final/test_acc", "final/val/acc", "final/val/loss"} <= set(adam["_metrics"])
+    failed = sessions["config_009_optimizer_select-adamw_seed-2"]
+    assert failed["status"] == "failed" and failed["_status"] == "STATUS_FAILURE"
+
+
+def test_the_hparams_dashboard_lists_every_trial(sweep):
+    """TensorBoard's HParams plugin, answering the dashboard's own request on the sweep folder
+    (``tensorboard --logdir <sweep>``), lists one session per trial with its swept values."""
+    from tensorboard import context
+    from tensorboard.backend.event_processing import data_provider, plugin_event_multiplexer
+    from tensorboard.plugins import base_plugin
+    from tensorboard.plugins.hparams import api_pb2, backend_context, list_session_groups
+
+    multiplexer = plugin_event_multiplexer.EventMultiplexer()
+    multiplexer.AddRunsFromDirectory(str(sweep))
+    multiplexer.Reload()
+    provider = data_provider.MultiplexerDataProvider(multiplexer, str(sweep))
+    tb = base_plugin.TBContext(logdir=str(sweep), multiplexer=multiplexer, data_provider=provider)
+    statuses = [api_pb2.STATUS_UNKNOWN, api_pb2.STATUS_SUCCESS, api_pb2.STATUS_FAILURE]
+    request = api_pb2.ListSessionGroupsRequest(
+        start_index=0, slice_size=100, allowed_statuses=statuses
+    )
+    response = list_session_groups.Handler(
+        context.RequestContext(), backend_context.Context(tb), "", request
+    ).run()
+    trials = sorted(p.parent.name for p in sweep.glob(f"config_*/{EVENT_FILE}"))
+    assert response.total_size == 9
+    assert sorted(group.name for group in response.session_groups) == trials
+    by_name = {group.name: group for group in response.session_groups}
+    adam = by_name["config_004_optimizer_select-adam_seed-0"]
+    assert adam.hparams["CONFIG_OPTIMIZER_SELECT"].string_value == "ADAM"
+    metrics = {m.name.tag: m.value for m in adam.metric_values}
+    assert metrics["final/test_acc"] == pytest.approx(97.0)
 
 
 def test_best_defconfig_is_minimal_and_loads(sweep, tmp_path):
@@ -193,7 +281,8 @@ def test_best_defconfig_is_minimal_and_loads(sweep, tmp_path):
         "CONFIG_BATCH_SIZE=64",
         "CONFIG_OPTIMIZER_SELECT_ADAM=y",
     ], "minimal: the quickstart's own lines and ADAM; no seed 0, no DEVICE override"
-    assert text.startswith(f"# Best configuration of {sweep.name} by mean test_acc (max)")
+    assert text.startswith(f"# Best configuration of {sweep.name} by mean val/acc (max)")
+    assert "# selected on the validation split\n" in text
     config = tmp_path / ".config"
     assert main(["defconfig", str(sweep / "defconfigs" / name), "--config", str(config)]) == 0
     assert "CONFIG_OPTIMIZER_SELECT_ADAM=y" in config.read_text()
@@ -279,3 +368,52 @@ def test_every_figure_renders_as_a_png(tmp_path):
         assert data.startswith(PNG), path
         assert len(data) > 15_000, f"{path.name} is suspiciously small ({len(data)} bytes)"
     assert sorted(p.name for p in (tmp_path / "png").iterdir()) == sorted(p.name for p in drawn)
+
+
+def test_sweep_compare_says_when_a_fixed_setting_differs(tmp_path, capsys):
+    a = make_sweep(tmp_path / "a", ACCURACIES, spectral=False)
+    b = make_sweep(
+        tmp_path / "b",
+        ACCURACIES,
+        spectral=False,
+        config_lines=('CONFIG_VAL_FRACTION="0"', "CONFIG_NUM_EPOCHS=4"),
+        validation=False,
+    )
+    assert main(["compare", str(a), str(b), "--metric", "test_acc"]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "NOT like for like: 2 fixed settings differ between A and B, so a change below may "
+        "come from them rather than from the configuration:\n"
+        "  CONFIG_NUM_EPOCHS: A 8, B 4\n"
+        "  CONFIG_VAL_FRACTION: A 0.1, B 0\n"
+    ) in out
+    assert main(["compare", str(a), str(a)]) == 0
+    assert "Like for like: A and B share every fixed setting." in capsys.readouterr().out
+    # val/acc exists in A only: B's side is "not recorded", never "failed"
+    assert main(["compare", str(a), str(b), "--metric", "val/acc"]) == 0
+    adam = next(
+        line
+        for line in capsys.readouterr().out.splitlines()
+        if line.startswith("OPTIMIZER_SELECT=ADAM ")
+    )
+    assert adam.endswith("not recorded in B") and "failed" not in adam
+
+
+def test_analyze_refuses_a_metric_no_trial_recorded_and_keeps_the_reports(tmp_path, capsys):
+    folder = make_sweep(tmp_path / "sweep_20260101_160000", ACCURACIES, False, validation=False)
+    assert main(["analyze", str(folder)]) == 0
+    capsys.readouterr()
+    before = {name: (folder / name).read_bytes() for name in ("sweep_analysis.txt", "report.md")}
+    assert (
+        b"Selection: on the test set: the trials have no validation split"
+        in before["sweep_analysis.txt"]
+    )
+    assert main(["analyze", str(folder), "--metric", "val/loss"]) == 2
+    err = capsys.readouterr().err
+    assert "recorded val/loss (it exists only with a validation split, CONFIG_VAL_FRACTION" in err
+    assert "nothing was rewritten" in err and "METRIC=test_acc" in err
+    assert {name: (folder / name).read_bytes() for name in before} == before
+    report = (folder / "report.md").read_text()
+    assert report.count("on the test set") == 1, "said once, plainly"
+    curves = next(line for line in report.splitlines() if line.startswith("### Training loss"))
+    assert curves == "### Training loss and test accuracy of every trial"

@@ -7,7 +7,7 @@ import pytest
 
 from ksweep.analysis import plotdata
 from ksweep.analysis.core import analyze
-from ksweep.analysis.plotdata import BEST, FAILED, OTHER, TIED
+from ksweep.analysis.plotdata import BEST, FAILED, MISSING, OTHER, TIED
 
 VARYING = ["CONFIG_OPTIMIZER_SELECT", "CONFIG_SEED"]
 
@@ -43,7 +43,7 @@ RECORDS = [
 
 @pytest.fixture
 def analysis():
-    return analyze(RECORDS, VARYING)
+    return analyze(RECORDS, VARYING, "test_acc")
 
 
 def test_metric_bars_put_the_best_on_top_with_95_percent_whiskers(analysis):
@@ -71,7 +71,7 @@ def test_metric_bars_put_the_best_on_top_with_95_percent_whiskers(analysis):
 
 def test_one_seed_per_configuration_draws_no_whiskers_and_says_why():
     records = [trial(1, "SGD", 0, 60.0, 2.0), trial(2, "ADAM", 0, 97.0, 3.0)]
-    chart = plotdata.metric_bars(analyze(records, VARYING))
+    chart = plotdata.metric_bars(analyze(records, VARYING, "test_acc"))
     assert all(b.low is None and b.high is None and b.points == () for b in chart.bars)
     assert chart.subtitle == "one seed per configuration: no error bars (no noise estimate)"
 
@@ -149,7 +149,7 @@ def test_smoothing_is_an_option_and_a_debiased_moving_average():
     assert smoothed == pytest.approx([1.0, (0.25 + 1.5) / 0.75])
     with pytest.raises(ValueError):
         plotdata.smooth([1.0], 1.0)
-    analysis = analyze(RECORDS, VARYING)
+    analysis = analyze(RECORDS, VARYING, "test_acc")
     chart = plotdata.curves(analysis, epochs_for(RECORDS), smoothing=0.6, log_y=())
     assert not chart.panels[0].log_y and "EMA 0.6" in chart.subtitle
 
@@ -174,3 +174,53 @@ def test_scree_per_layer_with_normalised_and_log_options(analysis):
     assert plotdata.scree(analysis, spectra).log_y  # 10 down to 0.1
     narrow = {"config_004": {"conv1": [1.3, 1.1, 0.9]}}
     assert not plotdata.scree(analysis, narrow).log_y
+
+
+def test_an_accuracy_axis_never_runs_past_100_percent():
+    records = [trial(1, "ADAM", 0, 99.8, 2.0), trial(2, "ADAM", 1, 98.9, 2.0)]
+    (bar,) = plotdata.metric_bars(analyze(records, VARYING, "test_acc")).bars
+    assert bar.high == 100.0 and bar.low == pytest.approx(93.632, abs=1e-3)
+
+
+def test_without_a_validation_split_the_curves_draw_training_loss_and_test_accuracy():
+    records = [dict(trial(1, "SGD", 0, 60.0, 2.0), **{"val/acc": None})]
+    epochs = {
+        "config_001": [
+            {"epoch": e, "train/loss": 2.0 / e, "test_acc": 20.0 * e, "val/loss": None,
+             "val/acc": None}
+            for e in (1, 2, 3)
+        ]
+    }  # fmt: skip
+    chart = plotdata.curves(analyze(records, VARYING), epochs)
+    loss, accuracy = chart.panels
+    assert (loss.title, accuracy.title) == ("Training loss", "Test accuracy")
+    assert loss.series[0].y == pytest.approx((2.0, 1.0, 2.0 / 3)) and loss.log_y
+    assert accuracy.series[0].y == pytest.approx((20.0, 40.0, 60.0))
+    assert chart.title == "Training loss and test accuracy of every trial"
+
+
+def test_a_metric_the_trials_did_not_record_is_drawn_not_recorded_not_failed():
+    records = [trial(1, "SGD", 0, 60.0, 2.0), trial(2, "ADAM", 0, 97.0, 3.0)]
+    chart = plotdata.metric_bars(analyze(records, VARYING, "val/loss"))
+    assert [b.kind for b in chart.bars] == [MISSING, MISSING]
+    assert [b.text for b in chart.bars] == ["not recorded", "not recorded"]
+    assert "val/loss not recorded" in chart.legend[MISSING]
+    (effect,) = analyze(records, VARYING, "val/loss").effects
+    marginal = plotdata.marginal(analyze(records, VARYING, "val/loss"), effect)
+    assert marginal.empty == ["not recorded", "not recorded"]
+
+
+def test_the_marginal_chart_marks_the_best_configurations_value():
+    records = [
+        trial(1, "SGD", 0, 80.0, 2.0),
+        trial(2, "SGD", 1, 81.0, 2.0),
+        trial(3, "ADAM", 0, 97.0, 2.0),
+        trial(4, "ADAM", 1, 10.0, 2.0),  # a dead seed drags ADAM's mean below SGD's
+    ]
+    for record in records:
+        record["CONFIG_LR"] = record["seed"]  # two configurations per optimizer
+    analysis = analyze(records, ["CONFIG_OPTIMIZER_SELECT", "CONFIG_LR"], "test_acc")
+    opt = next(e for e in analysis.effects if e.symbol == "CONFIG_OPTIMIZER_SELECT")
+    chart = plotdata.marginal(analysis, opt)
+    assert chart.means[0] > chart.means[1]
+    assert chart.levels[chart.best_index] == "ADAM" == analysis.ranking.best.settings[opt.symbol]

@@ -6,9 +6,9 @@ import math
 import pytest
 
 from ksweep.analysis.core import analyze
-from ksweep.analysis.marginals import IDENTICAL, MATTERS, NO_DIFFERENCE, UNKNOWN
+from ksweep.analysis.marginals import CANNOT_TELL, IDENTICAL, MATTERS, NO_DIFFERENCE, UNKNOWN
 from ksweep.analysis.metrics import METRICS, spec
-from ksweep.analysis.report import choose_metric
+from ksweep.analysis.report import choose_metric, configured_metric
 from ksweep.analysis.stats import (
     group_records,
     overlap,
@@ -125,13 +125,24 @@ VARYING = ["CONFIG_OPT", "CONFIG_LR", "CONFIG_SEED"]
 @pytest.mark.parametrize(
     ("values", "verdicts"),
     [
-        # LR separates beyond noise at both optimizers; OPT changes nothing measurable.
+        # LR separates beyond noise at both optimizers; OPT's pairs are within noise, but with
+        # a std of 0.5-1 over three seeds a 1-point difference cannot be ruled out.
         (
             {
                 ("SGD", 0.1): [90, 91, 92],
                 ("SGD", 0.01): [60, 61, 62],
                 ("ADAM", 0.1): [90.5, 91.5, 91],
                 ("ADAM", 0.01): [61, 60, 62],
+            },
+            {"CONFIG_OPT": CANNOT_TELL, "CONFIG_LR": MATTERS},
+        ),
+        # Tight seeds: every difference's 95% interval lies within +-1 point.
+        (
+            {
+                ("SGD", 0.1): [90.0, 90.1, 90.2],
+                ("SGD", 0.01): [60.9, 61.0, 61.2],
+                ("ADAM", 0.1): [90.05, 90.15, 90.1],
+                ("ADAM", 0.01): [60.9, 61.0, 61.1],
             },
             {"CONFIG_OPT": NO_DIFFERENCE, "CONFIG_LR": MATTERS},
         ),
@@ -163,15 +174,31 @@ def test_marginal_means_average_over_the_other_symbols():
     assert lr.best_value == 0.1
 
 
+def test_the_best_value_is_the_best_configurations_not_the_best_marginal_mean():
+    # SGD's mean is higher over both learning rates, but ADAM at 0.1 is the best configuration
+    # (ADAM at 0.01 is dead): the marginal's "best value" must agree with the ranking.
+    values = {
+        ("SGD", 0.1): [80, 81, 82],
+        ("SGD", 0.01): [78, 79, 80],
+        ("ADAM", 0.1): [95, 96, 97],
+        ("ADAM", 0.01): [10, 10.5, 11],
+    }
+    analysis = analyze(grid(values), VARYING)
+    opt = next(e for e in analysis.effects if e.symbol == "CONFIG_OPT")
+    sgd, adam = (lv.summary.mean for lv in opt.levels)
+    assert sgd > adam
+    assert analysis.ranking.best.settings["CONFIG_OPT"] == "ADAM" == opt.best_value
+
+
 def test_unknown_metric_and_goal_are_refused_with_the_choices():
-    with pytest.raises(ValueError, match="METRIC=accuracy is not one of test_acc"):
+    with pytest.raises(ValueError, match="METRIC=accuracy is not one of auto, test_acc"):
         spec("accuracy")
     with pytest.raises(ValueError, match="GOAL=up"):
         analyze([], [], "test_acc", "up")
 
 
 def test_every_metric_the_kconfig_tree_offers_has_a_spec():
-    assert set(ENUM_SYMBOLS["SWEEP_METRIC"]) == set(METRICS)
+    assert set(ENUM_SYMBOLS["SWEEP_METRIC"]) == set(METRICS) | {"auto"}
     assert spec("val/loss").goal == "min" and spec("test_acc").goal == "max"
     assert spec("val/acc").shown(96.53) == "96.53%"
     assert spec("final_sparsity").shown(0.7) == "70.0%"
@@ -194,6 +221,11 @@ def write_trial(folder, config_lines):
          ("training_time", "min")),
         (['CONFIG_SWEEP_METRIC="test_acc"', 'CONFIG_SWEEP_GOAL="max"'], "val/acc", "min",
          ("val/acc", "min")),
+        # auto before any trial finished: the config's validation split decides
+        (['CONFIG_SWEEP_METRIC="auto"', 'CONFIG_SWEEP_GOAL="max"', 'CONFIG_VAL_FRACTION="0.1"'],
+         None, None, ("val/acc", "max")),
+        (['CONFIG_SWEEP_METRIC="auto"', 'CONFIG_SWEEP_GOAL="max"', 'CONFIG_VAL_FRACTION="0"'],
+         None, None, ("test_acc", "max")),
         # a hand-made config with values the analyzer does not know: ignored, not fatal
         (['CONFIG_SWEEP_METRIC="accuracy"', 'CONFIG_SWEEP_GOAL="up"'], None, None,
          ("test_acc", "max")),
@@ -205,6 +237,17 @@ def test_metric_and_goal_come_from_the_command_line_then_the_config(
     write_trial(tmp_path / "config_001_x", config)
     records = [{"config_file": "config_001", "test_name": "config_001_x"}]
     assert choose_metric(tmp_path, records, metric, goal) == expected
+    values = {line.split("=")[0][7:]: line.split("=")[1].strip('"') for line in config}
+    assert configured_metric(values, metric, goal) == expected
+
+
+@pytest.mark.parametrize(("val_acc", "expected"), [(96.5, "val/acc"), (None, "test_acc")])
+def test_auto_follows_what_the_finished_trials_recorded(tmp_path, val_acc, expected):
+    write_trial(tmp_path / "config_001_x", ['CONFIG_SWEEP_METRIC="auto"'])
+    record = {"config_file": "config_001", "test_name": "config_001_x", "status": "completed",
+              "test_acc": 97.0, "val/acc": val_acc}  # fmt: skip
+    assert choose_metric(tmp_path, [record], None, None) == (expected, "max")
+    assert analyze([record], []).metric.name == expected
 
 
 @pytest.mark.parametrize(

@@ -103,11 +103,12 @@ def test_default_make_sweep_runs_the_quickstart(tmp_path):
     assert {(r["CONFIG_OPTIMIZER_SELECT"], r["CONFIG_LEARNING_RATE"]) for r in records} == {
         (o, lr) for o in ("SGD", "ADAM", "ADAMW") for lr in (0.003, 0.03)
     }
-    top = max(r["test_acc"] for r in records)
-    assert top > 90.0, "LeNet-5 should learn digits well within 8 epochs"
-    best_names = {r["config_file"] for r in records if r["test_acc"] == top}
+    assert max(r["test_acc"] for r in records) > 90.0, "LeNet-5 should learn digits in 8 epochs"
+    # The quickstart holds out a validation split: the best is chosen on it, not on test_acc.
+    top = max(r["val/acc"] for r in records)
+    best_names = {r["config_file"] for r in records if r["val/acc"] == top}
     printed = next(line for line in run.stdout.splitlines() if line.startswith("Best: "))
-    assert printed.split()[1] in best_names, printed  # any of an exact tie may lead
+    assert printed.split()[1] in best_names and " val/acc " in printed, printed
 
 
 def test_the_guides_runner_script_never_imports_torch_in_the_parent(tmp_path):

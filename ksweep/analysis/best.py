@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ksweep.analysis.core import Analysis
-from ksweep.analysis.text import mean_text
+from ksweep.analysis.words import mean_text
 from ksweep.project import DEFCONFIG_DIR, KCONFIG_FILE, PROJECT_ROOT
 from ksweep.sweep.atomic import write_text_atomic
 from ksweep.sweep.layout import SweepFolder
@@ -95,8 +95,9 @@ def write_best_defconfig(
     kconfig: Path | None = None,
     install_dir: Path | None = None,
 ) -> BestDefconfig | None:
-    """Write the best configuration's defconfig; None when nothing completed or no config."""
-    best = analysis.ranking.best
+    """Write the best configuration's defconfig; None when nothing completed, nothing was
+    learned (every trial at chance) or there is no config to make it from."""
+    best = analysis.winner
     if best is None:
         return None
     source = best.representative()
@@ -105,11 +106,15 @@ def write_best_defconfig(
     if text is None or kconfig is None:
         return None
     name = defconfig_name(sweep_dir)
+    split = {"validation": "the validation split", "test": "the test set"}.get(
+        analysis.metric.split
+    )
     header = (
         f"# Best configuration of {Path(sweep_dir).resolve().name} by mean "
         f"{analysis.metric.name} ({analysis.goal}): {best.name}, "
         f"{mean_text(analysis.metric, best.metric)}\n"
-        f"# made from {source.get('config_file')} (seed {source.get('seed')})\n"
+        + (f"# selected on {split}\n" if split else "")
+        + f"# made from {source.get('config_file')} (seed {source.get('seed')})\n"
     )
     minimal = minimal_defconfig(text, kconfig, header)
     in_sweep = SweepFolder(sweep_dir).defconfigs / name

@@ -2,25 +2,34 @@
 
 The marginal mean of a value is the metric averaged over every completed
 trial with that value, whatever the other symbols were. Marginals alone can
-mislead (a symbol that does nothing inherits the spread of one that does),
-so the verdict compares like with like: configurations that differ *only*
-in this symbol. If all of those pairs are within noise, the symbol made no
-measurable difference; if any pair is apart beyond noise, it matters; with
-one seed per configuration and unequal values there is no way to tell.
+mislead (a symbol that does nothing inherits the spread of one that does,
+and one dead setting drags a value's mean down), so:
+
+* the verdict compares like with like: configurations that differ *only*
+  in this symbol, each pair judged by :mod:`ksweep.analysis.evidence`. Any
+  pair apart beyond noise: it matters. Every pair ruled equal (the 95%
+  interval of the difference within the metric's resolution): no measurable
+  difference. Pairs within noise that the data cannot resolve: "cannot tell
+  with n=2". One seed per configuration: no noise estimate at all;
+* the *best value* is the value the ranking's best configuration has, so the
+  marginal plot and the headline never name different winners.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from ksweep.analysis.stats import Group, Summary, is_completed, overlap, summarize
+from ksweep.analysis import evidence
+from ksweep.analysis.metrics import MetricSpec
+from ksweep.analysis.stats import Group, Summary, summarize
 
 MATTERS = "matters"
 NO_DIFFERENCE = "no measurable difference"
 IDENTICAL = "no difference at all"
-UNKNOWN = "cannot tell"
+CANNOT_TELL = "cannot tell"  # within noise, but too few seeds to rule a difference out
+UNKNOWN = "no noise estimate"  # one seed per configuration
 
 
 @dataclass(frozen=True)
@@ -37,10 +46,12 @@ class SymbolEffect:
 
     symbol: str
     levels: list[Level]
-    verdict: str  # MATTERS, NO_DIFFERENCE, IDENTICAL or UNKNOWN
+    verdict: str  # MATTERS, NO_DIFFERENCE, IDENTICAL, CANNOT_TELL or UNKNOWN
     apart: int  # like-for-like comparisons apart beyond noise
     comparisons: int  # like-for-like comparisons made (pairs differing only in the symbol)
-    best_value: Any  # the value with the best marginal mean
+    best_value: Any  # the value of the ranking's best configuration
+    metric: MetricSpec | None = None
+    judged: list[evidence.Comparison] = field(default_factory=list, repr=False)
 
     def sentence(self) -> str:
         """The verdict in words, for the text and the report."""
@@ -52,14 +63,25 @@ class SymbolEffect:
         if self.verdict == MATTERS:
             return (
                 f"matters: {self.apart} of {self.comparisons} like-for-like comparisons are "
-                f"apart beyond noise; best value {self.best_value}"
+                f"apart beyond noise; best value {self.best_value} (the best configuration's)"
             )
         if self.verdict == IDENTICAL:
             return "made no difference at all: identical results for every value"
         if self.verdict == NO_DIFFERENCE:
+            resolution = self.metric.resolution_text() if self.metric else "the resolution"
             return (
-                "made no measurable difference: configurations that differ only in it "
-                "are within noise of each other"
+                "made no measurable difference: every like-for-like difference is within "
+                f"+-{resolution} (95% Welch interval)"
+            )
+        if self.verdict == CANNOT_TELL and self.metric is not None:
+            within = "configurations that differ only in it are within noise of each other"
+            told = evidence.cannot_tell(self.judged, self.metric, within)
+            if told:
+                return told
+        if any(max(c.a.metric.n, c.b.metric.n) > 1 for c in self.judged):
+            return (
+                "cannot tell with n=1: a configuration with a single completed seed gives no "
+                "noise estimate for its difference (add seeds)"
             )
         return (
             "cannot tell: one seed per configuration gives no noise estimate "
@@ -71,56 +93,60 @@ def symbol_effects(
     records: Sequence[dict[str, Any]],
     groups: Sequence[Group],
     symbols: Sequence[str],
-    metric: str,
-    goal: str,
+    metric: MetricSpec,
+    best: Group | None,
 ) -> list[SymbolEffect]:
     """One :class:`SymbolEffect` per non-seed swept symbol, in the order given."""
-    return [_effect(records, groups, symbol, symbols, metric, goal) for symbol in symbols]
+    return [_effect(records, groups, symbol, symbols, metric, best) for symbol in symbols]
 
 
-def _effect(records, groups, symbol, symbols, metric, goal) -> SymbolEffect:
+def _levels(records, groups: Sequence[Group], symbol: str, metric: MetricSpec) -> list[Level]:
     values: list[Any] = []
     for record in records:
         if record.get(symbol) not in values:
             values.append(record.get(symbol))
-    levels = [
+    return [
         Level(
             value,
             summarize(
-                [r.get(metric) for r in records if is_completed(r) and r.get(symbol) == value]
+                [
+                    r.get(metric.name)
+                    for g in groups
+                    for r in g.completed
+                    if g.settings.get(symbol) == value
+                ],
+                metric.bounds,
             ),
         )
         for value in values
     ]
+
+
+def _effect(records, groups, symbol, symbols, metric: MetricSpec, best) -> SymbolEffect:
+    levels = _levels(records, groups, symbol, metric)
     others = [s for s in symbols if s != symbol]
     slices: dict[tuple, list[Group]] = {}
     for group in groups:
         if group.metric.mean is not None:
             key = tuple(repr(group.settings.get(s)) for s in others)
             slices.setdefault(key, []).append(group)
-    apart = unknown = comparisons = 0
-    identical = True
-    for members in slices.values():
-        for i, a in enumerate(members):
-            for b in members[i + 1 :]:
-                comparisons += 1
-                if sorted(a.metric.values) != sorted(b.metric.values):
-                    identical = False  # some value moved: not a symbol the trainer ignores
-                if overlap(a.metric, b.metric):
-                    continue
-                if a.metric.has_interval or b.metric.has_interval:
-                    apart += 1
-                else:
-                    unknown += 1
+    judged = [
+        evidence.compare(a, b, metric)
+        for members in slices.values()
+        for i, a in enumerate(members)
+        for b in members[i + 1 :]
+    ]
+    kinds = {c.kind for c in judged}
+    apart = sum(1 for c in judged if c.kind == evidence.APART)
     if apart:
         verdict = MATTERS
-    elif comparisons and identical:
+    elif judged and kinds == {evidence.IDENTICAL}:
         verdict = IDENTICAL
-    elif unknown or not comparisons:
+    elif evidence.UNRESOLVED in kinds:
+        verdict = CANNOT_TELL
+    elif evidence.NO_ESTIMATE in kinds or not judged:
         verdict = UNKNOWN
     else:
         verdict = NO_DIFFERENCE
-    scored = [lv for lv in levels if lv.summary.mean is not None]
-    sign = -1.0 if goal == "max" else 1.0
-    best = min(scored, key=lambda lv: sign * lv.summary.mean).value if scored else None
-    return SymbolEffect(symbol, levels, verdict, apart, comparisons, best)
+    best_value = best.settings.get(symbol) if best is not None else None
+    return SymbolEffect(symbol, levels, verdict, apart, len(judged), best_value, metric, judged)

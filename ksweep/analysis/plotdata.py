@@ -4,33 +4,63 @@ Plots are computed here by pure functions and only drawn by :mod:`plots`,
 so tests can check the numbers a person will see (the best bar is the best
 configuration, error bars are the 95% intervals, labels name the varying
 symbols) without rendering anything. Values are in display units: percent
-for accuracies and sparsity, seconds for time.
+for accuracies and sparsity, seconds for time. The whiskers are the metric's
+clipped 95% intervals, so an accuracy axis never runs past 100%. A
+configuration whose trials finished without recording the metric is drawn
+"not recorded", never as a failure. The per-epoch figures (curves, scree)
+live in :mod:`ksweep.analysis.curvedata` and are re-exported here.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from ksweep.analysis.core import Analysis
+from ksweep.analysis.curvedata import (
+    CURVE_KEYS,
+    LOG_SPAN,
+    CurveChart,
+    CurvePanel,
+    ScreeChart,
+    ScreePanel,
+    Series,
+    curves,
+    scree,
+    smooth,
+)
 from ksweep.analysis.labels import group_label, short_symbol, shown
 from ksweep.analysis.marginals import SymbolEffect
 from ksweep.analysis.metrics import WALL_TIME, MetricSpec
 from ksweep.analysis.stats import Group, Summary, summarize
 
-BEST, TIED, OTHER, FAILED = "best", "tied", "other", "failed"
+__all__ = [
+    "CURVE_KEYS",
+    "LOG_SPAN",
+    "CurveChart",
+    "CurvePanel",
+    "ScreeChart",
+    "ScreePanel",
+    "Series",
+    "curves",
+    "scree",
+    "smooth",
+]
+
+BEST, TIED, OTHER, FAILED, MISSING = "best", "tied", "other", "failed", "not recorded"
+KINDS = (BEST, TIED, OTHER, FAILED, MISSING)
 KIND_LEGEND = {
     BEST: "best by mean {metric}",
     TIED: "within noise of the best (95% intervals overlap)",
     OTHER: "measurably worse than the best",
     FAILED: "every seed failed: no value",
+    MISSING: "{metric} not recorded by these trials",
 }
 SINGLE_SEED_LEGEND = {
     BEST: "best by {metric} (single run: no noise estimate)",
     TIED: "exactly equal to the best",
     OTHER: "other configurations",
     FAILED: "failed: no value",
+    MISSING: "{metric} not recorded by these trials",
 }
 
 
@@ -98,22 +128,20 @@ def _spread(summary: Summary) -> tuple[float | None, float | None]:
 def _kind(analysis: Analysis, group: Group) -> str:
     ranking = analysis.ranking
     if group.metric.mean is None:
-        return FAILED
+        return MISSING if group.unrecorded else FAILED
     if group is ranking.best:
         return BEST
     return TIED if ranking.is_tied(group) else OTHER
 
 
 def _ordered(analysis: Analysis) -> list[Group]:
-    return analysis.ranking.ranked + analysis.ranking.unranked
+    return analysis.ranking.every
 
 
 def _legend(analysis: Analysis, kinds: set[str]) -> dict[str, str]:
     words = KIND_LEGEND if analysis.ranking.replicated else SINGLE_SEED_LEGEND
     return {
-        kind: words[kind].format(metric=analysis.metric.name)
-        for kind in (BEST, TIED, OTHER, FAILED)
-        if kind in kinds
+        kind: words[kind].format(metric=analysis.metric.name) for kind in KINDS if kind in kinds
     }
 
 
@@ -125,6 +153,12 @@ def _seed_note(analysis: Analysis) -> str:
             "dots: single seeds"
         )
     return "one seed per configuration: no error bars (no noise estimate)"
+
+
+def _no_value(group: Group) -> str:
+    if group.unrecorded:
+        return "not recorded"
+    return f"failed: {len(group.not_counted)} of {len(group.records)} seeds, no value"
 
 
 def metric_bars(analysis: Analysis) -> BarChart:
@@ -145,7 +179,7 @@ def metric_bars(analysis: Analysis) -> BarChart:
                 kind=_kind(analysis, group),
                 text=_bar_text(metric, summary.mean, summary.std, summary.n)
                 if summary.mean is not None
-                else f"failed: {len(group.failed)} of {len(group.records)} seeds, no value",
+                else _no_value(group),
             )
         )
     return BarChart(
@@ -263,10 +297,14 @@ class MarginalChart:
     texts: list[str]  # each mean as printed: "79.07%"
     points: list[tuple[float, ...]]  # every completed trial with that value
     best_index: int | None
+    empty: list[str] = field(default_factory=list)  # per value without a mean: why not
 
 
 def marginal(analysis: Analysis, effect: SymbolEffect) -> MarginalChart:
-    """One swept symbol: the metric averaged over everything else, for each of its values."""
+    """One swept symbol: the metric averaged over everything else, for each of its values.
+
+    The value drawn as best is the best configuration's, as in the text: a value's mean
+    can be dragged down by one dead setting of another symbol."""
     metric = analysis.metric
     levels = [shown(level.value) for level in effect.levels]
     means = [_scaled(metric, level.summary.mean) for level in effect.levels]
@@ -284,195 +322,14 @@ def marginal(analysis: Analysis, effect: SymbolEffect) -> MarginalChart:
         texts=[metric.shown(level.summary.mean) for level in effect.levels],
         points=[tuple(v * metric.scale for v in level.summary.values) for level in effect.levels],
         best_index=best if any(m is not None for m in means) else None,
+        empty=[_empty_level(analysis, effect.symbol, level.value) for level in effect.levels],
     )
 
 
-@dataclass(frozen=True)
-class Series:
-    label: str  # the configuration's label; shown in the legend once per configuration
-    x: tuple[float, ...]
-    y: tuple[float, ...]
-    color: int  # index of the configuration in the ranking: one colour per configuration
-    in_legend: bool  # only the first seed of a configuration carries the label
-    best: bool
-
-
-@dataclass(frozen=True)
-class CurvePanel:
-    title: str
-    ylabel: str
-    series: list[Series]
-    log_y: bool
-
-
-@dataclass(frozen=True)
-class CurveChart:
-    title: str
-    subtitle: str
-    xlabel: str
-    panels: list[CurvePanel]
-    smoothing: float
-
-
-# key -> (panel title, axis label, scale to display units)
-CURVE_KEYS = {
-    "val/loss": ("Validation loss", "validation loss (cross-entropy)", 1.0),
-    "val/acc": ("Validation accuracy", "validation accuracy (%)", 1.0),
-    "train/loss": ("Training loss", "training loss (cross-entropy)", 1.0),
-    "train/acc": ("Training accuracy", "training accuracy (%)", 1.0),
-    "test_acc": ("Test accuracy", "test accuracy (%)", 1.0),
-}
-
-
-def smooth(values: Sequence[float], weight: float) -> list[float]:
-    """TensorBoard's debiased exponential moving average; weight 0 returns the values."""
-    if not 0.0 <= weight < 1.0:
-        raise ValueError(f"smoothing must be in [0, 1), got {weight}")
-    if weight == 0.0:
-        return list(values)
-    out, last = [], 0.0
-    for step, value in enumerate(values, start=1):
-        last = last * weight + (1.0 - weight) * value
-        out.append(last / (1.0 - weight**step))
-    return out
-
-
-def curves(
-    analysis: Analysis,
-    epochs: dict[str, list[dict]],
-    keys: Sequence[str] = ("val/loss", "val/acc"),
-    smoothing: float = 0.0,
-    log_y: Sequence[str] = ("val/loss",),
-) -> CurveChart:
-    """Per-epoch curves of every trial on one chart, a panel per key, a colour per
-    configuration (its seeds share the colour). ``epochs`` maps config_file -> epoch rows."""
-    panels = []
-    for key in keys:
-        title, ylabel, scale = CURVE_KEYS.get(key, (key, key, 1.0))
-        series = []
-        for color, group in enumerate(_ordered(analysis)):
-            labelled = False
-            for record in group.records:
-                rows = epochs.get(record.get("config_file", ""), [])
-                pairs = [
-                    (float(r["epoch"]), float(r[key]) * scale)
-                    for r in rows
-                    if isinstance(r.get(key), int | float)
-                    and math.isfinite(r[key])
-                    and isinstance(r.get("epoch"), int | float)
-                ]
-                if not pairs:
-                    continue
-                xs, ys = zip(*pairs, strict=True)
-                series.append(
-                    Series(
-                        label=group_label(group),
-                        x=tuple(xs),
-                        y=tuple(smooth(ys, smoothing)),
-                        color=color,
-                        in_legend=not labelled,
-                        best=group is analysis.ranking.best,
-                    )
-                )
-                labelled = True
-        log = key in log_y and bool(series) and all(v > 0 for s in series for v in s.y)
-        panels.append(CurvePanel(title, ylabel + (", log scale" if log else ""), series, log))
-    note = "one line per trial, one colour per configuration; thick line: the best configuration"
-    if smoothing:
-        note += f"; smoothed (EMA {smoothing:g})"
-    return CurveChart(
-        title="Validation curves of every trial",
-        subtitle=note,
-        xlabel="epoch",
-        panels=panels,
-        smoothing=smoothing,
-    )
-
-
-@dataclass(frozen=True)
-class ScreePanel:
-    layer: str
-    series: list[Series]  # x: rank 1..k, y: singular value (or value / largest)
-
-
-@dataclass(frozen=True)
-class ScreeChart:
-    title: str
-    subtitle: str
-    xlabel: str
-    ylabel: str
-    panels: list[ScreePanel]
-    normalized: bool
-    log_y: bool
-
-
-# A scree plot goes on a log axis only when its values span this factor or more: the top
-# few singular values of a layer often lie within a factor of two, where a log axis shows
-# no ticks at all.
-LOG_SPAN = 20.0
-
-
-def scree(
-    analysis: Analysis,
-    spectra: dict[str, dict[str, list[float]]],
-    normalize: bool = False,
-    log_y: bool | None = None,
-) -> ScreeChart | None:
-    """Top singular values per layer (one panel per layer, a line per configuration, from its
-    lowest-seed completed trial); None when no trial recorded spectral diagnostics.
-
-    ``normalize`` divides each line by its largest value (sigma_i / sigma_1, in [0, 1]);
-    ``log_y`` None means: a log axis when the values span a factor of LOG_SPAN or more."""
-    layers: list[str] = []
-    for layer_values in spectra.values():
-        layers.extend(layer for layer in layer_values if layer not in layers)
-    if not layers:
-        return None
-    panels = []
-    for layer in layers:
-        series = []
-        for color, group in enumerate(_ordered(analysis)):
-            source = group.representative()
-            values = spectra.get(source.get("config_file", ""), {}).get(layer)
-            if not values:
-                continue
-            top = values[0]
-            ys = [v / top for v in values] if normalize and top > 0 else list(values)
-            series.append(
-                Series(
-                    label=group_label(group),
-                    x=tuple(float(i) for i in range(1, len(ys) + 1)),
-                    y=tuple(ys),
-                    color=color,
-                    in_legend=True,
-                    best=group is analysis.ranking.best,
-                )
-            )
-        panels.append(ScreePanel(layer, series))
-    if log_y is None:
-        positive = [v for p in panels for s in p.series for v in s.y if v > 0]
-        log_y = bool(positive) and max(positive) / min(positive) >= LOG_SPAN
-    if log_y:  # a zero cannot sit on a log axis: floor it far below every real value
-        panels = [
-            ScreePanel(p.layer, [replace(s, y=tuple(max(v, 1e-12) for v in s.y)) for s in p.series])
-            for p in panels
-        ]
-    ylabel = (
-        "$\\sigma_i / \\sigma_1$ (singular value / largest)"
-        if normalize
-        else ("singular value $\\sigma_i$")
-    )
-    return ScreeChart(
-        title="Scree plot: top singular values of each layer's weights"
-        + (", normalised" if normalize else ""),
-        subtitle="one line per configuration (its lowest seed); thick line: the best"
-        + ("; each line divided by its largest value" if normalize else ""),
-        xlabel="rank i (1 = largest)",
-        ylabel=ylabel + (", log scale" if log_y else ""),
-        panels=panels,
-        normalized=normalize,
-        log_y=log_y,
-    )
+def _empty_level(analysis: Analysis, symbol: str, value) -> str:
+    """Why a value has no mean: its trials did not record the metric, or none completed."""
+    groups = [g for g in analysis.groups if g.settings.get(symbol) == value]
+    return "not recorded" if any(g.completed for g in groups) else "no completed\ntrial"
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter  # noqa:
 from ksweep.analysis.plotdata import (  # noqa: E402
     BEST,
     FAILED,
+    MISSING,
     OTHER,
     TIED,
     BarChart,
@@ -36,7 +37,13 @@ from ksweep.analysis.plotdata import (  # noqa: E402
 )
 from ksweep.sweep.atomic import replacing  # noqa: E402
 
-COLORS = {BEST: "#2ca02c", TIED: "#a6dba0", OTHER: "#9e9e9e", FAILED: "#d62728"}
+COLORS = {
+    BEST: "#2ca02c",
+    TIED: "#a6dba0",
+    OTHER: "#9e9e9e",
+    FAILED: "#d62728",
+    MISSING: "#6b6b6b",
+}
 HATCH = {TIED: "//"}
 PALETTE = tuple(c for i, c in enumerate(plt.get_cmap("tab10").colors) if i not in (2, 3, 7))
 LINESTYLES = ("-", "--", ":", "-.")
@@ -105,7 +112,7 @@ def bar_chart(chart: BarChart, path: Path) -> Path:
             va="center",
             fontsize=9,
             transform=ax.get_yaxis_transform(),
-            color=COLORS[FAILED] if bar.value is None else "black",
+            color=COLORS[bar.kind] if bar.value is None else "black",
             fontweight="bold" if bar.kind == BEST else "normal",
         )
         if bar.value is None:
@@ -215,13 +222,14 @@ def marginal_chart(chart: MarginalChart, path: Path) -> Path:
     rows = zip(chart.means, chart.points, chart.texts, strict=True)
     for i, (mean, points, text) in enumerate(rows):
         if mean is None:
+            why = chart.empty[i] if i < len(chart.empty) else "no completed\ntrial"
             ax.text(
                 i,
                 0,
-                "no completed\ntrial",
+                why,
                 ha="center",
                 va="bottom",
-                color=COLORS[FAILED],
+                color=COLORS[MISSING if why == "not recorded" else FAILED],
                 fontsize=9,
             )
             continue
@@ -253,7 +261,7 @@ def marginal_chart(chart: MarginalChart, path: Path) -> Path:
     ax.set_axisbelow(True)
     _titles(fig, ax, chart.title, chart.subtitle)
     handles = [
-        Patch(facecolor=COLORS[BEST], edgecolor="black", label="best value"),
+        Patch(facecolor=COLORS[BEST], edgecolor="black", label="the best configuration's value"),
         Patch(facecolor=COLORS[OTHER], edgecolor="black", label="other values"),
         Line2D(
             [],

@@ -8,26 +8,52 @@ TensorBoard event files per trial and the best configuration's defconfig.
 Every file is written atomically, so a reader never sees half of one.
 
 The metric and goal come from the command line, else from the trials'
-``CONFIG_SWEEP_METRIC`` / ``CONFIG_SWEEP_GOAL``, else test_acc / max.
+``CONFIG_SWEEP_METRIC`` / ``CONFIG_SWEEP_GOAL``, else ``auto``: val/acc when
+the trials recorded a validation split, else test_acc (and every output then
+says that the test set chose the best). A metric asked for on the command
+line that no finished trial recorded is refused before anything is
+rewritten: an analysis by a metric nobody measured would only replace a
+good report with an empty one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from ksweep.analysis.choice import (
+    MetricNotRecorded,
+    check_recorded,
+    choose_metric,
+    configured_metric,
+    first_config,
+    requested_metric,
+)
 from ksweep.analysis.core import Analysis, analyze
-from ksweep.analysis.metrics import GOALS, METRICS, check_goal, spec
+from ksweep.analysis.cost import Runs, runs_from_manifest
+from ksweep.analysis.metrics import AUTO, TEST, recorded
 from ksweep.analysis.text import render
 from ksweep.sweep import trialfiles
 from ksweep.sweep.atomic import write_text_atomic
-from ksweep.sweep.layout import PLOTS_DIR, SweepFolder
+from ksweep.sweep.layout import SweepFolder
 from ksweep.sweep.manifest import read_manifest
 from ksweep.sweep.records import read_summary
 from ksweep.sweep.tolerant import load_json
 
-AUTO = "auto"
+# Re-exported: the monitor, the CLI and the tests choose the metric through this module.
+__all__ = [
+    "MetricNotRecorded",
+    "best_line",
+    "check_recorded",
+    "choose_metric",
+    "compare_sweeps",
+    "configured_metric",
+    "load_sweep",
+    "requested_metric",
+    "write_final_reports",
+    "write_reports",
+]
 
 
 def varying_from_records(records: Sequence[dict[str, Any]]) -> list[str]:
@@ -50,42 +76,6 @@ def load_sweep(sweep_dir: Path) -> tuple[list[dict[str, Any]], list[str], list[s
     return summary.records, list(varying), summary.notes
 
 
-def choose_metric(
-    sweep_dir: Path, records: Sequence[dict[str, Any]], metric: str | None, goal: str | None
-) -> tuple[str, str]:
-    """The command line wins; else the trials' SWEEP_METRIC/SWEEP_GOAL; else test_acc/max.
-
-    ``METRIC=`` alone takes that metric's natural goal (val/loss: min) unless the
-    config names the same metric with a goal of its own."""
-    config: dict[str, str] = {}
-    folder = SweepFolder(Path(sweep_dir))
-    for record in records:
-        config = trialfiles.config_values(folder.trial_of(record))
-        if config:
-            break
-    return configured_metric(config, metric, goal)
-
-
-def configured_metric(
-    config: Mapping[str, str], metric: str | None = None, goal: str | None = None
-) -> tuple[str, str]:
-    """:func:`choose_metric` for one trial's config values (``SWEEP_METRIC`` ... unprefixed)."""
-    # A hand-made config folder is not checked against the schema; a value the analyzer
-    # does not know is ignored (the text's "Ranked by" line says what was used) rather than
-    # stopping a running sweep.
-    named_metric = config.get("SWEEP_METRIC")
-    named_metric = named_metric if named_metric in METRICS else None
-    named_goal = config.get("SWEEP_GOAL")
-    named_goal = named_goal if named_goal in GOALS else None
-    if metric is None:
-        metric = named_metric or "test_acc"
-        goal = goal or named_goal
-    elif goal is None and metric == named_metric:
-        goal = named_goal
-    metric_spec = spec(metric)
-    return metric, check_goal(goal or metric_spec.goal)
-
-
 def _with_epoch_values(sweep_dir: Path, records: Sequence[dict[str, Any]], metric: str):
     """Records from before val/loss and val/acc were summary fields get them from their
     trial's metrics.jsonl, so METRIC=val/loss works on old sweeps too."""
@@ -101,11 +91,9 @@ def _with_epoch_values(sweep_dir: Path, records: Sequence[dict[str, Any]], metri
     return out
 
 
-def _elapsed(sweep_dir: Path) -> float | None:
-    """The sweep's wall clock: its run segments added up (resumes included)."""
-    manifest = read_manifest(SweepFolder(sweep_dir).manifest).data or {}
-    value = manifest.get("wall_time")
-    return float(value) if isinstance(value, int | float) and value > 0 else None
+def sweep_runs(sweep_dir: Path) -> Runs | None:
+    """The sweep's runs from its manifest: wall clock over segments, start-up per run."""
+    return runs_from_manifest(read_manifest(SweepFolder(sweep_dir).manifest).data)
 
 
 def write_reports(
@@ -122,14 +110,44 @@ def write_reports(
     ``defconfig_dir``: where the best defconfig is installed besides the sweep folder;
     ``"auto"`` means the project's defconfigs/ when the sweep lies inside the project."""
     sweep_dir = Path(sweep_dir)
-    metric, goal = choose_metric(sweep_dir, records, metric, goal)
-    records = _with_epoch_values(sweep_dir, records, metric)
-    analysis = analyze(records, varying_symbols, metric, goal)
-    elapsed = _elapsed(sweep_dir) if final else None
-    write_text_atomic(SweepFolder(sweep_dir).analysis, render(analysis, elapsed))
+    analysis = _analysis(sweep_dir, records, varying_symbols, metric, goal)
+    runs = sweep_runs(sweep_dir) if final else None
+    text = render(analysis, runs)
+    importances = _importances(sweep_dir, analysis) if final else None
+    if importances:
+        from ksweep.analysis.importance import importance_lines
+
+        text += "\n" + "\n".join(importance_lines(importances)) + "\n"
+    write_text_atomic(SweepFolder(sweep_dir).analysis, text)
     if final:
-        _write_final(sweep_dir, analysis, elapsed, defconfig_dir)
+        _write_final(sweep_dir, analysis, runs, defconfig_dir, importances)
     return analysis
+
+
+def _importances(sweep_dir: Path, analysis: Analysis):
+    """Per-symbol importance of a sampled or model-based sweep (a grid sweep has none): it
+    costs a dozen small forest fits, so only the final analysis computes it."""
+    from ksweep.analysis.importance import importance, sweep_space
+
+    space = sweep_space(sweep_dir)
+    return importance(analysis, space) if space is not None else None
+
+
+def _analysis(
+    sweep_dir: Path,
+    records: Sequence[dict[str, Any]],
+    varying_symbols: Sequence[str],
+    metric: str | None,
+    goal: str | None,
+) -> Analysis:
+    """The analysis of a sweep folder's records by the metric asked for (or configured)."""
+    asked, _ = requested_metric(first_config(sweep_dir, records), metric, goal)
+    resolved, goal = choose_metric(sweep_dir, records, metric, goal)
+    records = _with_epoch_values(sweep_dir, records, resolved)
+    if metric is not None and metric != AUTO:
+        check_recorded(sweep_dir, records, resolved)
+    source = f"METRIC={metric}" if metric is not None else f'CONFIG_SWEEP_METRIC="{asked}"'
+    return analyze(records, varying_symbols, AUTO if asked == AUTO else resolved, goal, source)
 
 
 def write_final_reports(
@@ -161,29 +179,71 @@ def write_final_reports(
 
 
 def best_line(analysis: Analysis) -> str:
-    """A sweep's closing line: the best *configuration* by mean, and what it ties with."""
+    """A sweep's closing line: the best *configuration* by mean, the test accuracy at that
+    point when a validation metric chose it (or, plainly, that the test set chose it), and
+    what it ties with."""
     from ksweep.analysis.labels import join_names, settings_text
-    from ksweep.analysis.text import mean_text
+    from ksweep.analysis.words import mean_text, test_at_selection
 
     best = analysis.ranking.best
+    metric = analysis.metric
     if best is None:
+        if analysis.ranking.unrecorded:
+            return f"Best: none ({metric.name} was not recorded by the trials)"
         return "Best: none (no configuration completed)"
-    line = (
-        f"Best: {best.name} {analysis.metric.name} {mean_text(analysis.metric, best.metric)} "
-        f"{settings_text(best.settings)}"
-    ).rstrip()
+    if analysis.winner is None:
+        return "Best: none (every trial ends at chance: nothing was learned)"
+    line = f"Best: {best.name} {metric.name} {mean_text(metric, best.metric)}"
+    test = test_at_selection(analysis)
+    if test is not None:
+        line += f" ({test.name} {mean_text(test, best.summary(test.name))} at that point)"
+    elif metric.split == TEST:
+        why = "" if analysis.has_validation else ": no validation split"
+        line += f", selected on the test set{why};"
+    line = f"{line} {settings_text(best.settings)}".rstrip().rstrip(";")
     tied = [g.name for g in analysis.ranking.tied]
     if tied:
         line += f"; within noise of it: {join_names(tied)}"
     return line
 
 
+FINAL_METRICS = (
+    "test_acc",
+    "val/acc",
+    "val/loss",
+    "best_test_acc",
+    "last3_test_acc",
+    "test_acc_at_best_val",
+    "final_sparsity",
+    "training_time",
+    "wall_time",
+)
+
+
+def trial_hparams(analysis: Analysis, record: dict[str, Any]) -> dict[str, Any]:
+    """What the HParams dashboard shows of a trial: its swept values (the seed among them),
+    its configuration and its status."""
+    values = {symbol: record.get(symbol) for symbol in analysis.varying_symbols}
+    if "CONFIG_SEED" not in values:
+        values["seed"] = record.get("seed")
+    group = next((g for g in analysis.groups if any(r is record for r in g.records)), None)
+    values["configuration"] = group.name if group is not None else record.get("config_file")
+    values["status"] = record.get("status")
+    return values
+
+
 def _write_final(
-    sweep_dir: Path, analysis: Analysis, elapsed: float | None, defconfig_dir: Path | str | None
+    sweep_dir: Path,
+    analysis: Analysis,
+    runs: Runs | None,
+    defconfig_dir: Path | str | None,
+    importances,
 ) -> None:
     from ksweep.analysis.best import project_defconfig_dir, write_best_defconfig
+    from ksweep.analysis.drawing import write_plots
+    from ksweep.analysis.importance import importance_markdown, sweep_space
     from ksweep.analysis.tables import report_markdown, results_csv
-    from ksweep.analysis.tensorboard import write_trial_events
+    from ksweep.analysis.tensorboard import launch_line, write_trial_events
 
     sweep = SweepFolder(sweep_dir)
     write_text_atomic(sweep.results_csv, results_csv(analysis))
@@ -196,8 +256,9 @@ def _write_final(
         name = str(record.get("config_file"))
         epochs[name] = trialfiles.epochs(folder)
         spectra[name] = trialfiles.spectrum(folder)
-        write_trial_events(folder.path, epochs[name])
-    links = write_plots(sweep.plots, analysis, epochs, spectra)
+        final = {key: record.get(key) for key in FINAL_METRICS}
+        write_trial_events(folder.path, epochs[name], trial_hparams(analysis, record), final)
+    links = write_plots(sweep.plots, analysis, epochs, spectra, sweep_space(sweep_dir))
     install = project_defconfig_dir(sweep_dir) if defconfig_dir == AUTO else defconfig_dir
     best = write_best_defconfig(sweep_dir, analysis, install_dir=Path(install) if install else None)
     text = report_markdown(
@@ -206,69 +267,12 @@ def _write_final(
         str(sweep_dir),
         links,
         best.load_command() if best else None,
-        elapsed,
+        runs,
+        launch_line(str(sweep_dir)),
     )
+    if importances:
+        text += "\n" + importance_markdown(importances)
     write_text_atomic(sweep.report, text)
-
-
-def write_plots(plots_dir: Path, analysis: Analysis, epochs, spectra) -> list:
-    """Render every figure into ``plots_dir``; return the links report.md shows.
-
-    PNGs of an earlier analysis that this one did not draw again are removed, so the
-    folder never mixes two analyses."""
-    from ksweep.analysis import plotdata, plots
-    from ksweep.analysis.tables import PlotLink
-
-    figures = plotdata.figures(analysis, epochs, spectra)
-    metric = analysis.metric
-    links: list[PlotLink] = []
-
-    def add(path: Path, title: str, caption: str) -> None:
-        links.append(PlotLink(title, f"{PLOTS_DIR}/{path.name}", caption))
-
-    add(
-        plots.bar_chart(figures.bars, plots_dir / "metric.png"),
-        f"{metric.label} per configuration",
-        f"Best on top in green; {figures.bars.subtitle}.",
-    )
-    add(
-        plots.curve_chart(figures.curves, plots_dir / "curves.png"),
-        "Validation loss and accuracy of every trial",
-        figures.curves.subtitle + ".",
-    )
-    add(
-        plots.bar_chart(figures.wall_time, plots_dir / "wall_time.png"),
-        "Wall time per trial",
-        figures.wall_time.subtitle + ".",
-    )
-    add(
-        plots.scatter_chart(figures.vs_time, plots_dir / "metric_vs_time.png"),
-        f"{metric.label} against wall time",
-        f"Better is {'up' if analysis.goal == 'max' else 'down'}; cheaper is left.",
-    )
-    for chart in figures.marginals:
-        add(
-            plots.marginal_chart(chart, plots_dir / plotdata.symbol_file(chart.symbol)),
-            f"{chart.symbol}: marginal means",
-            chart.subtitle[:1].upper() + chart.subtitle[1:] + ".",
-        )
-    if figures.scree is not None:
-        add(
-            plots.scree_chart(figures.scree, plots_dir / "scree.png"),
-            "Scree plot: singular values per layer",
-            figures.scree.subtitle + ".",
-        )
-    if figures.scree_normalized is not None:
-        add(
-            plots.scree_chart(figures.scree_normalized, plots_dir / "scree_normalized.png"),
-            "Scree plot, normalised by the largest singular value",
-            figures.scree_normalized.subtitle + ".",
-        )
-    drawn = {Path(link.path).name for link in links}
-    for stale in plots_dir.glob("*.png"):
-        if stale.name not in drawn:
-            stale.unlink()
-    return links
 
 
 def compare_sweeps(
@@ -280,6 +284,10 @@ def compare_sweeps(
     a_records, a_varying, _ = load_sweep(a_dir)
     b_records, b_varying, _ = load_sweep(b_dir)
     metric, goal = choose_metric(a_dir, a_records, metric, goal)
-    a = analyze(_with_epoch_values(a_dir, a_records, metric), a_varying, metric, goal)
-    b = analyze(_with_epoch_values(b_dir, b_records, metric), b_varying, metric, goal)
+    a_records = _with_epoch_values(a_dir, a_records, metric)
+    b_records = _with_epoch_values(b_dir, b_records, metric)
+    if not recorded(a_records, metric) and not recorded(b_records, metric):
+        check_recorded(a_dir, a_records + b_records, metric)
+    a = analyze(a_records, a_varying, metric, goal)
+    b = analyze(b_records, b_varying, metric, goal)
     return compare_text(a_dir, a, b_dir, b)

@@ -3,13 +3,18 @@
 ``CONFIG_SEED`` is not a hyperparameter but a replicate axis: trials that
 differ only in their seed are one *configuration*, measured n times. This
 module groups them, summarises each metric as n / mean / std / 95% interval
-(Student t), ranks configurations by their mean and says which ones the
-data cannot tell apart from the best: two configurations whose 95%
-intervals overlap are "within noise" of each other. A configuration with a
-single completed seed has no interval; its value is a point.
+and ranks configurations by their mean. The interval is Student t's interval
+of the mean over seeds, clipped to the metric's range (an accuracy never
+exceeds 100%, a loss is never negative): with two or three seeds the t
+interval is wide, and its impossible part carries no information. Two
+configurations whose 95% intervals overlap are "within noise" of each
+other. A configuration with a single completed seed has no interval; its
+value is a point.
 
-Failed trials are never ranked: a configuration counts only the seeds that
-completed, and one where every seed failed is listed apart.
+Only trials that completed are ranked: a failed, timed-out or diverged seed
+never counts, and a configuration where no seed completed is listed apart.
+So is one whose trials completed without recording the metric (val/loss of
+a run without a validation split): that is "not recorded", not a failure.
 """
 
 from __future__ import annotations
@@ -20,7 +25,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ksweep.sweep.states import is_completed
+from ksweep.analysis.metrics import bounds_of
+from ksweep.sweep.states import TrialState, is_failure, state_of
 
 SEED_SYMBOL = "CONFIG_SEED"
 CONFIDENCE = 0.95
@@ -51,7 +57,8 @@ class Summary:
     values: tuple[float, ...]
     mean: float | None
     std: float | None  # sample standard deviation (n - 1); None below two values
-    half_width: float | None  # 95% interval = mean +- half_width; None below two values
+    half_width: float | None  # 95% t interval = mean +- half_width; None below two values
+    bounds: tuple[float | None, float | None] = (None, None)  # the metric's range
 
     @property
     def n(self) -> int:
@@ -59,33 +66,56 @@ class Summary:
 
     @property
     def low(self) -> float | None:
+        """The interval's lower end, never below the metric's range."""
         if self.mean is None:
             return None
-        return self.mean - (self.half_width or 0.0)
+        low = self.mean - (self.half_width or 0.0)
+        return low if self.bounds[0] is None else max(low, self.bounds[0])
 
     @property
     def high(self) -> float | None:
+        """The interval's upper end, never above the metric's range."""
         if self.mean is None:
             return None
-        return self.mean + (self.half_width or 0.0)
+        high = self.mean + (self.half_width or 0.0)
+        return high if self.bounds[1] is None else min(high, self.bounds[1])
+
+    @property
+    def clipped(self) -> list[float]:
+        """The range ends the t interval would have crossed (and was clipped at)."""
+        if self.mean is None or not self.half_width:
+            return []
+        low, high = self.bounds
+        ends = []
+        if low is not None and self.mean - self.half_width < low:
+            ends.append(low)
+        if high is not None and self.mean + self.half_width > high:
+            ends.append(high)
+        return ends
 
     @property
     def has_interval(self) -> bool:
         return self.half_width is not None
 
 
-def summarize(values: Sequence[float | None]) -> Summary:
-    """The summary of the values that exist (None and NaN are dropped)."""
+def summarize(
+    values: Sequence[float | None], bounds: tuple[float | None, float | None] = (None, None)
+) -> Summary:
+    """The summary of the values that exist (None, NaN and non-numbers are dropped);
+    ``bounds`` is the metric's range, which the interval is clipped to."""
     kept = tuple(
-        float(v) for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))
+        float(v)
+        for v in values
+        if isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
     )
     if not kept:
-        return Summary((), None, None, None)
+        return Summary((), None, None, None, bounds)
     mean = statistics.fmean(kept)
     if len(kept) < 2:
-        return Summary(kept, mean, None, None)
+        return Summary(kept, mean, None, None, bounds)
     std = statistics.stdev(kept)
-    return Summary(kept, mean, std, t_quantile(len(kept) - 1) * std / math.sqrt(len(kept)))
+    half = t_quantile(len(kept) - 1) * std / math.sqrt(len(kept))
+    return Summary(kept, mean, std, half, bounds)
 
 
 def overlap(a: Summary, b: Summary) -> bool:
@@ -93,6 +123,12 @@ def overlap(a: Summary, b: Summary) -> bool:
     if a.mean is None or b.mean is None:
         return False
     return a.low <= b.high and b.low <= a.high  # type: ignore[operator]
+
+
+def _ranked_member(record: dict[str, Any]) -> bool:
+    """A trial whose metrics count: it completed (or was pruned by a rule with its metrics)."""
+    state = state_of(record)
+    return state is not None and state.successful
 
 
 @dataclass(frozen=True)
@@ -106,11 +142,27 @@ class Group:
 
     @property
     def completed(self) -> list[dict[str, Any]]:
-        return [r for r in self.records if is_completed(r)]
+        """The members whose metrics count (completed, or pruned with their metrics)."""
+        return [r for r in self.records if _ranked_member(r)]
 
     @property
     def failed(self) -> list[dict[str, Any]]:
-        return [r for r in self.records if not is_completed(r)]
+        """Members in a failure state: failed, timeout or diverged."""
+        return [r for r in self.records if is_failure(r)]
+
+    @property
+    def not_counted(self) -> list[dict[str, Any]]:
+        """Members that did not count: failed, and also skipped or interrupted ones."""
+        return [r for r in self.records if not _ranked_member(r)]
+
+    @property
+    def pruned(self) -> list[dict[str, Any]]:
+        return [r for r in self.records if state_of(r) is TrialState.PRUNED]
+
+    @property
+    def unrecorded(self) -> bool:
+        """Trials of it finished, but none recorded the metric: "not recorded", not failed."""
+        return self.metric.mean is None and bool(self.completed)
 
     @property
     def members(self) -> list[str]:
@@ -121,8 +173,8 @@ class Group:
         return [r.get("seed") for r in self.records]
 
     def summary(self, name: str) -> Summary:
-        """Any other field of the completed members, summarised the same way."""
-        return summarize([r.get(name) for r in self.completed])
+        """Any other field of the counted members, summarised the same way."""
+        return summarize([r.get(name) for r in self.completed], bounds_of(name))
 
     def representative(self) -> dict[str, Any]:
         """The member a defconfig is made from: the completed one with the lowest seed."""
@@ -145,13 +197,13 @@ def group_records(
         members.setdefault(key, []).append(record)
     groups = []
     for trials in members.values():
-        done = [r.get(metric) for r in trials if is_completed(r)]
+        done = [r.get(metric) for r in trials if _ranked_member(r)]
         groups.append(
             Group(
                 name=trials[0].get("config_file", "?"),
                 settings={s: trials[0].get(s) for s in symbols},
                 records=tuple(trials),
-                metric=summarize(done),
+                metric=summarize(done, bounds_of(metric)),
             )
         )
     return groups
@@ -170,6 +222,9 @@ class Ranking:
     ranked: list[Group]  # configurations with at least one completed value, best first
     unranked: list[Group]  # configurations where no seed completed (or none has the metric)
     tied: list[Group]  # ranked[1:] whose interval overlaps the best one's
+    # Configurations an early-stopping rule stopped: their values are from the epoch they
+    # reached, so they are ranked only among themselves, never against finished ones.
+    stopped: list[Group] = field(default_factory=list)
 
     @property
     def best(self) -> Group | None:
@@ -180,27 +235,38 @@ class Ranking:
         """Whether any configuration has two or more seeds, i.e. a noise estimate exists."""
         return any(g.metric.n >= 2 for g in self.ranked)
 
+    @property
+    def unrecorded(self) -> list[Group]:
+        """Unranked configurations whose trials finished without recording the metric."""
+        return [g for g in self.unranked if g.unrecorded]
+
     def is_tied(self, group: Group) -> bool:
         return any(group is g for g in self.tied)
 
     def seeds_per_configuration(self) -> list[int]:
-        return sorted({len(g.records) for g in self.ranked + self.unranked})
+        return sorted({len(g.records) for g in self.ranked + self.stopped + self.unranked})
+
+    @property
+    def every(self) -> list[Group]:
+        """Every configuration, in the order the outputs list them."""
+        return self.ranked + self.stopped + self.unranked
 
 
 def rank(groups: Sequence[Group], metric: str, goal: str) -> Ranking:
-    """Best mean first (``goal`` max or min); ties broken by mean wall time, then name."""
+    """Best mean first (``goal`` max or min); ties broken by mean wall time, then name.
+
+    Configurations stopped early by a rule are ranked apart, among themselves."""
     sign = -1.0 if goal == "max" else 1.0
-    ranked = [g for g in groups if g.metric.mean is not None]
+
+    def order(g: Group) -> tuple:
+        return (sign * g.metric.mean, g.summary("wall_time").mean or 0.0, g.name)  # type: ignore[operator]
+
+    measured = [g for g in groups if g.metric.mean is not None]
+    ranked = sorted((g for g in measured if not g.pruned), key=order)
+    stopped = sorted((g for g in measured if g.pruned), key=order)
     unranked = [g for g in groups if g.metric.mean is None]
-    ranked.sort(
-        key=lambda g: (
-            sign * g.metric.mean,  # type: ignore[operator]
-            g.summary("wall_time").mean or 0.0,
-            g.name,
-        )
-    )
     tied = [g for g in ranked[1:] if overlap(g.metric, ranked[0].metric)]
-    return Ranking(metric, goal, ranked, unranked, tied)
+    return Ranking(metric, goal, ranked, unranked, tied, stopped)
 
 
 def welch_difference(a: Summary, b: Summary) -> tuple[float, float | None]:

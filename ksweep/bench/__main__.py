@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from ksweep.bench import overhead, trainer
+from ksweep.bench import overhead, search, trainer
 
-PARTS = {"overhead": overhead.run, "trainer": trainer.main}
+PARTS = {"overhead": overhead.run, "trainer": trainer.main, "search": search.main}
 
 
 def main(argv: list[str]) -> int:

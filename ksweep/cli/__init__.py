@@ -12,11 +12,16 @@ import sys
 import types
 from pathlib import Path
 
-from ksweep.cli import analysis_commands, config_commands, sweep_commands
+from ksweep.cli import (
+    analysis_commands,
+    config_commands,
+    search_commands,
+    stop_commands,
+    sweep_commands,
+)
 from ksweep.cli.makevars import MakeVariableError, argv_for, help_text
 from ksweep.cli.parser import build_parser
-from ksweep.diagnostics import InputErrors
-from ksweep.launch.options import SweepError
+from ksweep.diagnostics import InputErrors, Refusal
 
 # Commands that never read the Kconfig tree, so they work from any folder.
 _NO_TREE = ("list-defconfigs", "clean", "run", "status", "analyze", "compare", "make", "make-help")
@@ -40,7 +45,13 @@ def cmd_make_help(_args) -> int:
 COMMANDS = types.SimpleNamespace(
     **{
         name: getattr(module, name)
-        for module in (sweep_commands, config_commands, analysis_commands)
+        for module in (
+            sweep_commands,
+            config_commands,
+            analysis_commands,
+            search_commands,
+            stop_commands,
+        )
         for name in dir(module)
         if name.startswith("cmd_")
     },
@@ -71,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    except (FileNotFoundError, SweepError) as problem:
+    except (FileNotFoundError, Refusal) as problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2
     except OSError as problem:

@@ -67,11 +67,24 @@ VARIABLES = {
         ),
         Var("ALLOW_DOWNLOAD", "--allow-download", "trials may download datasets", flag=True),
         Var("DATA_ROOT", "--data-root", "a folder outside the project that DATA_DIR may name"),
+        Var("SEARCH", "--search", "grid|random|sobol|tpe (default: random once a line samples)"),
+        Var("SAMPLES", "--samples", "configurations a sampled or tpe search runs (default 10)"),
+        Var("SEARCH_SEED", "--search-seed", "a search's seed: same seed, same configs (default 0)"),
+        Var(
+            "EARLY_STOP", "--early-stop", "none|asha|median|topk (default: CONFIG_SWEEP_EARLY_STOP)"
+        ),
+        Var("ES_GRACE", "--es-grace", "asha: epochs before the first rung (default 1)"),
+        Var("ES_FACTOR", "--es-factor", "asha: keep the top 1/factor at each rung (default 4)"),
+        Var("ES_WARMUP", "--es-warmup", "median: epochs before it judges (default 1)"),
+        Var("ES_MIN_CONFIGS", "--es-min-configs", "median: configurations to compare (3)"),
+        Var("ES_TOPK_EPOCHS", "--es-topk-epochs", "topk: epochs everything runs (default 1)"),
+        Var("ES_TOPK_KEEP", "--es-topk-keep", "topk: the share that continues (default 0.25)"),
         Var("SWEEP", None, "a results folder (default: the newest under OUTPUT_DIR)"),
         Var("METRIC", "--metric", "rank by val/acc, test_acc, val/loss, ... (default: auto)"),
         Var("GOAL", "--goal", "max or min (default: the metric's own)"),
         Var("A", None, "sweep folder A of sweep-compare (the baseline)"),
         Var("B", None, "sweep folder B of sweep-compare (change = B - A)"),
+        Var("OUT", "--out", "sweep-refine's output (default: defconfigs/<sweep>-refine-range)"),
         Var("DEFCONFIG", None, "the name savedefconfig writes (defconfigs/NAME)"),
         Var("KCONFIG_CONFIG", "--config", "the .config file the config targets use"),
         Var("SHARED_MNIST", "--source", "a local MNIST copy for data-link (../shared/data/mnist)"),
@@ -80,11 +93,18 @@ VARIABLES = {
     )
 }
 
+EARLY_STOP = (
+    "EARLY_STOP", "ES_GRACE", "ES_FACTOR", "ES_WARMUP", "ES_MIN_CONFIGS", "ES_TOPK_EPOCHS",
+    "ES_TOPK_KEEP",
+)  # fmt: skip
 LAUNCH = (
     "DEVICE", "JOBS", "PARALLEL", "GPUS", "TRIALS_PER_GPU", "TRIAL_TIMEOUT", "RETRIES",
-    "FAIL_FAST", "LAUNCHER", "BACKEND", "HEARTBEAT", "ALLOW_DOWNLOAD",
+    "FAIL_FAST", "LAUNCHER", "BACKEND", "HEARTBEAT", *EARLY_STOP, "ALLOW_DOWNLOAD",
 )  # fmt: skip
-GENERATE = ("RANGE_CONFIG", "CONFIG_DIR", "BASE", "FORCE", "ALLOW_DOWNLOAD", "DATA_ROOT")
+GENERATE = (
+    "RANGE_CONFIG", "CONFIG_DIR", "BASE", "FORCE", "ALLOW_DOWNLOAD", "DATA_ROOT",
+    "SEARCH", "SAMPLES", "SEARCH_SEED",
+)  # fmt: skip
 DEFAULTS = {"RANGE_CONFIG": "defconfigs/quickstart-range"}
 
 
@@ -108,6 +128,10 @@ TARGETS: dict[str, Target] = {
     "sweep-clean": Target(("clean",), ("CONFIG_DIR",)),
     "sweep-analyze": Target(("analyze",), ("SWEEP", "OUTPUT_DIR", "METRIC", "GOAL")),
     "sweep-compare": Target(("compare",), ("A", "B", "METRIC", "GOAL")),
+    "sweep-audit-stop": Target(
+        ("audit-stop",), ("SWEEP", "OUTPUT_DIR", *EARLY_STOP, "METRIC", "GOAL")
+    ),
+    "sweep-refine": Target(("refine",), ("SWEEP", "OUTPUT_DIR", "OUT", "METRIC", "GOAL")),
     "defconfig": Target(("defconfig",), ("DEFCONFIG_NAME", "KCONFIG_CONFIG")),
     "savedefconfig": Target(("savedefconfig",), ("DEFCONFIG", "KCONFIG_CONFIG")),
     "olddefconfig": Target(("olddefconfig",), ("KCONFIG_CONFIG",)),

@@ -21,8 +21,24 @@ def _generation(sub: argparse.ArgumentParser, downloads: bool = True) -> None:
         default=[],
         help="a folder outside the project that a relative CONFIG_DATA_DIR may name (DATA_ROOT)",
     )
+    _search(sub)
     if downloads:
         _downloads(sub)
+
+
+def _search(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument(
+        "--search",
+        choices=["grid", "random", "sobol", "tpe"],
+        default=None,
+        help="how configurations are chosen (SEARCH; default: grid, or random once a line samples)",
+    )
+    sub.add_argument(
+        "--samples", type=int, default=None, help="configurations a search draws (SAMPLES)"
+    )
+    sub.add_argument(
+        "--search-seed", type=int, default=0, help="the search's seed (SEARCH_SEED, default 0)"
+    )
 
 
 def _downloads(sub: argparse.ArgumentParser) -> None:
@@ -37,7 +53,27 @@ def _output_dir(sub: argparse.ArgumentParser, text: str) -> None:
     sub.add_argument("--output-dir", default=DEFAULT_OUTPUT_DIR, help=text)
 
 
+def _early_stopping(sub: argparse.ArgumentParser) -> None:
+    """Overrides of the trials' CONFIG_SWEEP_EARLY_STOP and CONFIG_SWEEP_ES_* symbols."""
+    sub.add_argument(
+        "--early-stop",
+        choices=["none", "asha", "median", "topk"],
+        default=None,
+        help="stop losing trials early (EARLY_STOP; default: the trials' CONFIG_SWEEP_EARLY_STOP)",
+    )
+    for flag, kind, text in (
+        ("--es-grace", int, "asha: epochs before the first rung (ES_GRACE)"),
+        ("--es-factor", int, "asha: keep the top 1/factor at each rung (ES_FACTOR)"),
+        ("--es-warmup", int, "median: epochs before it judges (ES_WARMUP)"),
+        ("--es-min-configs", int, "median: configurations to compare with (ES_MIN_CONFIGS)"),
+        ("--es-topk-epochs", int, "topk: epochs everything runs (ES_TOPK_EPOCHS)"),
+        ("--es-topk-keep", float, "topk: the share that continues (ES_TOPK_KEEP)"),
+    ):
+        sub.add_argument(flag, type=kind, default=None, help=text)
+
+
 def _running(sub: argparse.ArgumentParser) -> None:
+    _early_stopping(sub)
     _output_dir(sub, "parent folder of the sweep_YYYYMMDD_HHMMSS results folder")
     sub.add_argument(
         "--device",
@@ -150,6 +186,20 @@ def build_parser(commands_module) -> argparse.ArgumentParser:
     compare.add_argument("a", help="sweep folder A (the baseline)")
     compare.add_argument("b", help="sweep folder B (the change is B - A)")
     _ranking(compare)
+
+    refine = command(
+        "refine", c.cmd_refine, "write the range config of the next round from a finished sweep"
+    )
+    _sweep_folder(refine)
+    refine.add_argument("--out", default=None, help="the range config to write (OUT)")
+    _ranking(refine)
+
+    audit = command(
+        "audit-stop", c.cmd_audit_stop, "replay an early-stopping rule on a finished sweep"
+    )
+    _sweep_folder(audit)
+    _early_stopping(audit)
+    _ranking(audit)
 
     clean = command("clean", c.cmd_clean, "remove the generated config folder")
     clean.add_argument("--out", default=DEFAULT_CONFIG_DIR)

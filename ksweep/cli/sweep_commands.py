@@ -28,10 +28,16 @@ def _tree(args: argparse.Namespace):
 
 def generate_options(args: argparse.Namespace):
     from ksweep.plan.build import GenerateOptions
+    from ksweep.plan.sampling import SearchOptions
 
     return GenerateOptions(
         allow_download=getattr(args, "allow_download", False),
         data_roots=tuple(Path(p) for p in getattr(args, "data_root", []) or []),
+        search=SearchOptions(
+            getattr(args, "search", None),
+            getattr(args, "samples", None),
+            getattr(args, "search_seed", None) or 0,
+        ),
     )
 
 
@@ -86,13 +92,15 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     """Generate, then run exactly what was generated (from memory, not from the folder)."""
     from ksweep.launch.runner import SweepSpec
     from ksweep.plan.materialize import config_file_text, plan_record
+    from ksweep.sweepers.factory import probe_trials
 
     plan = _generate(args)
     trials = [
         TrialSpec(c.name, config_file_text(plan, c, i), c.varying)
         for i, c in enumerate(plan.configs, start=1)
     ]
-    spec = SweepSpec(trials, plan_record(plan), str(args.out), _tree(args).digest())
+    record = plan_record(plan)
+    spec = SweepSpec(trials, record, str(args.out), _tree(args).digest(), probe_trials(record))
     return _start(args, spec)
 
 
@@ -109,9 +117,12 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"{config_dir} does not exist; generate it first with "
             "`make sweep-generate RANGE_CONFIG=<range file>`"
         )
+    from ksweep.sweepers.factory import probe_trials
+
     with folder_lock(config_dir):
         folder = load_trials(config_dir)
-    if not folder.trials:
+    probes = probe_trials(folder.plan)  # a model-based search has no config before it runs
+    if not folder.trials and not probes:
         raise SweepError(
             f"{config_dir} holds no config_* files; generate them with "
             "`make sweep-generate RANGE_CONFIG=<range file>`"
@@ -119,23 +130,24 @@ def cmd_run(args: argparse.Namespace) -> int:
     for note in folder.notes:
         print(f"note: {note}", file=sys.stderr)
     digest = _tree(args).digest() if Path(args.kconfig).is_file() else None
-    return _start(args, SweepSpec(folder.trials, folder.plan, str(config_dir), digest))
+    return _start(args, SweepSpec(folder.trials, folder.plan, str(config_dir), digest, probes))
 
 
 def _start(args: argparse.Namespace, spec) -> int:
     from ksweep.launch.runner import start_sweep
-    from ksweep.sweepers.fixed import FixedSweeper
+    from ksweep.sweepers.factory import sweeper_factory
 
     varying = (spec.plan or {}).get("varying_symbols") or sorted(
         {name for t in spec.trials for name in t.varying}
     )
-    observers, refresher = _observers(args, spec.trials, varying)
+    observers, refresher = _observers(args, spec.trials or spec.probes, varying)
     result = start_sweep(
         spec,
-        lambda _folder, done: FixedSweeper(spec.trials, done),
+        sweeper_factory(spec.plan, spec.trials, args.kconfig, generate_options(args)),
         args.output_dir,
         launch_options(args),
         observers,
+        stop_rule=stop_rule(args, spec.trials or spec.probes),
         output=_echo(args),
     )
     return _closing(args, result, refresher, varying)
@@ -144,24 +156,52 @@ def _start(args: argparse.Namespace, spec) -> int:
 def cmd_resume(args: argparse.Namespace) -> int:
     from ksweep.cli.resume import prepare_resume
     from ksweep.launch.runner import resume_sweep
-    from ksweep.sweepers.fixed import FixedSweeper
+    from ksweep.sweep.tolerant import load_json
+    from ksweep.sweepers.factory import probe_trials, repair_search_folder, sweeper_factory
 
     folder = _named_or_newest(args.resume, args.output_dir, "resume")
     options = launch_options(args)
     tree = _tree(args) if Path(args.kconfig).is_file() else None
+    repair_search_folder(folder)  # configs a killed search wrote but never recorded
     prepared = prepare_resume(folder, options, args.rerun_failed, args.config_dir, tree)
-    observers, refresher = _observers(args, prepared.trials, prepared.varying)
+    plan = load_json(folder.plan, dict).data
+    trials = prepared.trials or probe_trials(plan)
+    observers, refresher = _observers(args, trials, prepared.varying)
     result = resume_sweep(
         folder,
         prepared.manifest,
-        prepared.trials,
+        trials,
         prepared.kept,
-        lambda _folder, done: FixedSweeper(prepared.trials, done),
+        sweeper_factory(plan, prepared.trials, args.kconfig, generate_options(args)),
         prepared.options,
         observers,
+        stop_rule=stop_rule(args, trials),
         output=_echo(args),
     )
     return _closing(args, result, refresher, prepared.varying)
+
+
+def stop_rule(args: argparse.Namespace, trials: list[TrialSpec]):
+    """The early-stopping rule of this sweep (None: every trial runs to its end)."""
+    from ksweep.monitor.observers import ranking_of
+    from ksweep.sweepers.early_stop import early_stopper
+
+    if not trials:
+        return None
+    overrides = {
+        "rule": args.early_stop,
+        "grace": args.es_grace,
+        "factor": args.es_factor,
+        "warmup": args.es_warmup,
+        "min_configs": args.es_min_configs,
+        "k": args.es_topk_epochs,
+        "keep": args.es_topk_keep,
+    }
+    metric, goal = ranking_of(trials[0].values)
+    try:
+        return early_stopper(trials[0].values, overrides, metric, goal)
+    except ValueError as problem:
+        raise SweepError(f"EARLY_STOP: {problem}") from None
 
 
 def _named_or_newest(given: str | None, output_dir: str, verb: str) -> SweepFolder:
@@ -234,8 +274,9 @@ def cmd_status(args: argparse.Namespace) -> int:
     from ksweep.monitor.status import status_text
 
     folder = _named_or_newest(args.sweep, args.output_dir, "status")
-    if not folder.path.is_dir():
-        raise SweepError(f"{folder.path} is not a folder; name a sweep folder made by make sweep")
+    known = folder.manifest.exists() or folder.summary.exists() or any(folder.trial_folders())
+    if not known:
+        raise SweepError(f"{folder.path} is not a sweep folder; name one made by make sweep")
     print(status_text(folder), end="")
     return 0
 

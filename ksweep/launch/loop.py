@@ -167,10 +167,14 @@ class RunLoop:
         finally:
             self._end_all()
             self.launcher.close()
-        with contextlib.suppress(OSError):
-            self.emit(lambda v: SweepEnded(v, state, reason))
         records = sorted(self.records.values(), key=lambda r: r["config_file"])
         return LoopResult(records, state, reason, startup, self.warnings)
+
+    def announce_end(self, state: str, reason: str | None) -> None:
+        """Tell the observers the sweep has ended; the runner calls this once the manifest is
+        closed, so what they write at the end (the report) sees the whole run's history."""
+        with contextlib.suppress(OSError):
+            self.emit(lambda v: SweepEnded(v, state, reason))
 
     def _loop(self) -> None:
         while True:

@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ksweep.diagnostics import Refusal
+
 DEVICES = ("auto", "cpu", "cuda")
 LAUNCHERS = ("local", "ray")
 
 
-class SweepError(Exception):
+class SweepError(Refusal):
     """The sweep cannot start (nothing to run, a bad option); nothing was written."""
 
 

@@ -19,10 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ksweep.launch.base import Sweeper
 from ksweep.launch.events import Observer
 from ksweep.launch.local import LocalLauncher
-from ksweep.launch.loop import LoopSettings, RunLoop, StopRule
+from ksweep.launch.loop import LoopSettings, RunLoop
 from ksweep.launch.options import LaunchOptions, SweepError
+from ksweep.launch.pauses import StopRule
 from ksweep.launch.slots import SlotRequest, plan_slots, trial_kind, visible_gpus
 from ksweep.sweep.atomic import remove_temporaries
 from ksweep.sweep.diskguard import DiskFull, make_reserve, release_reserve
@@ -40,7 +42,6 @@ from ksweep.sweep.manifest import (
 from ksweep.sweep.snapshot import create_sweep_folder, discard_sweep_folder, write_snapshot
 from ksweep.sweep.states import TrialState
 from ksweep.sweep.trials import TrialSpec
-from ksweep.sweepers.base import Sweeper
 
 # (the sweep's folder, the config names already done) -> the sweeper that runs the rest
 SweeperFactory = Callable[[SweepFolder, set[str]], Sweeper]
@@ -85,6 +86,8 @@ class SweepSpec:
     plan: dict | None
     config_dir: str | None
     kconfig_sha256: str | None = None
+    # stand-ins for the trials a search will propose, when it has none yet: the slots they need
+    probes: list[TrialSpec] = field(default_factory=list)
 
 
 def _launcher(options: LaunchOptions, trials: Sequence[TrialSpec]):
@@ -127,7 +130,7 @@ def start_sweep(
     options.check()
     if not spec.trials and spec.plan is None:
         raise SweepError("there is nothing to run; generate configs first")
-    launcher, kind_of = _launcher(options, spec.trials)
+    launcher, kind_of = _launcher(options, spec.trials or spec.probes)
     folder = create_sweep_folder(Path(output_root))
     with _hold(folder):
         try:
@@ -232,6 +235,7 @@ def _run(
         write_manifest(folder.manifest, closed)
     if result.state != FAILED:
         release_reserve(folder)
+    loop.announce_end(result.state, result.reason)
     return SweepResult(
         folder,
         result.records,

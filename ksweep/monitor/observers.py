@@ -17,6 +17,7 @@ import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ksweep.analysis.metrics import spec
 from ksweep.analysis.report import configured_metric, write_final_reports, write_reports
 from ksweep.launch.events import (
     Event,
@@ -93,16 +94,24 @@ class ProgressPrinter:
                 "once; not counted in any trial's time)"
             )
 
+    def _measured(self, record: dict) -> str:
+        """The trial's value of the ranking metric, with test accuracy beside it when the
+        ranking is on another split (test accuracy is then not what chooses)."""
+        metric = self.ranking[0]
+        test = f"test_acc {record['test_acc']:.2f}%"
+        value = record.get(metric)
+        if metric == "test_acc" or not isinstance(value, int | float):
+            return test
+        return f"{metric} {spec(metric).shown(value)} ({test})"
+
     def _finished(self, event: TrialFinished) -> None:
         record = event.record
         state = TrialState.of(record.get("status"))
         if state is TrialState.COMPLETED:
-            shown = f"test_acc {record['test_acc']:.2f}%"
+            shown = self._measured(record)
         elif state is TrialState.PRUNED:
             stopped = record.get("stopped") or {}
-            shown = (
-                f"PRUNED at epoch {stopped.get('epoch', '?')}: test_acc {record['test_acc']:.2f}%"
-            )
+            shown = f"PRUNED at epoch {stopped.get('epoch', '?')}: {self._measured(record)}"
         else:
             shown = f"{record['status'].upper()}: {record['error']}"
         v = event.view

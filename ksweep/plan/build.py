@@ -4,18 +4,27 @@ parse -> type -> expand -> resolve -> rules -> dedupe -> pre-flight, with
 every problem of every stage collected before anything is written (see
 DESIGN.md section 2). The result, :class:`~ksweep.plan.planned.Plan`, is
 plain data that :mod:`ksweep.plan.materialize` writes to ``sweep_configs/``.
+
+"Expand" is the grid, or the draws of a sampled search
+(:mod:`ksweep.plan.sampling`); both go through the same resolution, dedupe
+and pre-flight. A model-based search plans no configuration up front: its
+space is checked at its corners (every interval's two ends, crossed with
+every choice) through the same path, and the configurations are proposed
+while the sweep runs (:mod:`ksweep.plan.proposal`).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from ksweep.configfile import parse_config_text
 from ksweep.diagnostics import Diagnostics, InputErrors, Location
 from ksweep.plan.expand import MAX_CONFIGURATIONS, grid, grid_size
 from ksweep.plan.kconfig import KconfigTree
-from ksweep.plan.planned import Plan, PlannedConfig, SkippedCombination
+from ksweep.plan.planned import SEED_SYMBOL, Plan, PlannedConfig, SkippedCombination
 from ksweep.plan.preflight import Checked, Locator, preflight
 from ksweep.plan.ranges import RangeSpec, parse_range_file
 from ksweep.plan.resolve import (
@@ -25,6 +34,16 @@ from ksweep.plan.resolve import (
     resolve_combination,
     type_entries,
     unmet_message,
+)
+from ksweep.plan.sampled_space import space_record
+from ksweep.plan.sampling import (
+    DEFAULT_SAMPLES,
+    GRID,
+    MODEL_METHODS,
+    SAMPLED_METHODS,
+    SearchOptions,
+    chosen_method,
+    draw_combinations,
 )
 from ksweep.train.rules import check_rules
 
@@ -38,6 +57,7 @@ class GenerateOptions:
     allow_download: bool = False  # trials may download missing datasets (ALLOW_DOWNLOAD=1)
     data_roots: tuple[Path, ...] = ()  # folders outside the project a relative path may name
     project: Path | None = None  # where relative paths are taken from (default: here)
+    search: SearchOptions = SearchOptions()  # SEARCH, SAMPLES, SEARCH_SEED
 
 
 def resolve_base(spec: RangeSpec, base_override: str | None) -> tuple[str | None, Diagnostics]:
@@ -80,8 +100,11 @@ def build_plan(
     diagnostics.items.extend(type_problems.items)
     if base_problems.errors:  # resolving without the intended base would only add misleading errors
         diagnostics.raise_if_errors()
+    method = chosen_method(options.search, typed, Location(spec.path, 0), diagnostics)
+    if method in SAMPLED_METHODS or method in MODEL_METHODS:
+        diagnostics.raise_if_errors()  # a draw of lines already rejected would mislead
 
-    size = grid_size([t.settings for t in typed])
+    size = _trial_count(typed, method, options.search)
     if size > MAX_CONFIGURATIONS and not force:
         diagnostics.error(
             Location(spec.path, 0),
@@ -93,9 +116,75 @@ def build_plan(
     # problems (an int out of range, say) are reported in the same run; only findings that a
     # rejected line could explain (unmet dependencies, impossible combinations) are held back.
     partial = bool(diagnostics.errors)
+    if method in SAMPLED_METHODS:
+        draws = draw_combinations(tree, base, typed, method, options.search)
+        plan = resolve_all(spec, tree, base, typed, draws.combinations, diagnostics)
+        plan = replace(plan, notes=[*draws.notes, *plan.notes], search=draws.record)
+        return checked(plan, spec, options)
+    if method in MODEL_METHODS:
+        return _model_plan(spec, tree, base, typed, method, options, diagnostics)
     combinations = grid([t.settings for t in typed])
     plan = resolve_all(spec, tree, base, typed, combinations, diagnostics, partial)
     return checked(plan, spec, options)
+
+
+def _trial_count(typed: list[TypedEntry], method: str, search: SearchOptions) -> int:
+    """Trials the sweep will run: the grid, or the draws times what each is crossed with."""
+    if method == GRID:
+        return grid_size([t.settings for t in typed])
+    samples = search.samples or DEFAULT_SAMPLES
+    crossed = [t.settings for t in typed if not t.entry.sampled]
+    if method in MODEL_METHODS:
+        crossed = [t.settings for t in typed if t.display_name == SEED_SYMBOL]
+    return samples * grid_size(crossed)
+
+
+def _model_plan(
+    spec: RangeSpec,
+    tree: KconfigTree,
+    base: str | None,
+    typed: list[TypedEntry],
+    method: str,
+    options: GenerateOptions,
+    diagnostics: Diagnostics,
+) -> Plan:
+    """A model-based search's plan: its space, checked at the corners; no configuration yet.
+
+    The corners are every combination of interval ends and choices (capped at
+    MAX_CONFIGURATIONS): whatever Kconfig or pre-flight refuses there is reported now, at
+    its line, rather than in the middle of a running search."""
+    corners = grid([t.settings for t in typed])[:MAX_CONFIGURATIONS]
+    probe = checked(resolve_all(spec, tree, base, typed, corners, diagnostics), spec, options)
+    dimensions = [t for t in typed if t.swept and t.display_name != SEED_SYMBOL]
+    seeds = next((t for t in typed if t.display_name == SEED_SYMBOL and t.swept), None)
+    # One resolved corner per CONFIG_DEVICE value: what the runner plans slots from and ranks
+    # by (the analysis's own reading of a trial config) before the search has proposed any.
+    probes: dict[str, str] = {}
+    for config in probe.configs:
+        device = parse_config_text(config.config_text, config.name).get("DEVICE", "auto")
+        probes.setdefault(device, config.config_text)
+    search = {
+        "method": method,
+        "model": True,  # configurations are proposed while the sweep runs
+        "seed": options.search.seed,
+        "samples": options.search.samples or DEFAULT_SAMPLES,
+        "space": space_record(dimensions),
+        "seeds": [s.display for s in seeds.settings] if seeds else [],
+        "probe_configs": [probes[d] for d in sorted(probes)],
+        "base_sha256": _sha256_of(base),
+    }
+    return replace(
+        probe,
+        expanded=0,
+        configs=[],
+        skipped=[],
+        varying_symbols=[t.display_name for t in typed if t.swept],
+        search=search,
+    )
+
+
+def _sha256_of(path: str | None) -> str | None:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest() if path else None
 
 
 def _check_not_empty(spec: RangeSpec, base: str | None, diagnostics: Diagnostics) -> None:
@@ -146,8 +235,12 @@ def resolve_all(
     combinations: Sequence[tuple[Setting, ...]],
     diagnostics: Diagnostics,
     partial: bool = False,
+    proposal: bool = False,
 ) -> Plan:
-    """Resolve every combination through Kconfig, skip impossible ones, merge identical ones."""
+    """Resolve every combination through Kconfig, skip impossible ones, merge identical ones.
+
+    ``proposal``: the combinations are one point a search proposed, so a symbol hidden in all
+    of them is no error (the space was checked as a whole when the sweep was generated)."""
     unmet_counts = [0] * len(typed)
     unmet_examples: dict[int, str] = {}
     reported: set[tuple[int, str]] = set()
@@ -180,7 +273,7 @@ def resolve_all(
     if partial:
         diagnostics.raise_if_errors()
     for index, count in enumerate(unmet_counts):
-        if count == len(combinations):
+        if count == len(combinations) and not proposal:
             diagnostics.error(
                 typed[index].entry.location, unmet_message(typed[index], unmet_examples[index])
             )

@@ -30,21 +30,33 @@ def format_varying(varying: dict[str, str | None]) -> str:
     )
 
 
-def config_header(plan: Plan, config: PlannedConfig, position: int) -> str:
-    lines = [
-        f"# ksweep {config.name} ({position} of {len(plan.configs)}), "
-        f"generated from {plan.range_path}",
-    ]
+def config_header(plan: Plan, config: PlannedConfig, position: int | None) -> str:
+    """The comment lines a config file starts with; ``position`` None: a search's proposal,
+    numbered by its name alone (the total is not known while the search runs)."""
+    where = f" ({position} of {len(plan.configs)})" if position is not None else ""
+    lines = [f"# ksweep {config.name}{where}, generated from {plan.range_path}"]
     if plan.base:
         lines.append(f"# base: {plan.base}")
+    if plan.search:
+        origin = f", {config.origin}" if config.origin else ""
+        lines.append(
+            f"# search: {plan.search.get('method')} (seed {plan.search.get('seed')}){origin}"
+        )
     if config.varying:
         lines.append(f"# varying: {format_varying(config.varying)}")
     return "\n".join(lines) + "\n"
 
 
-def config_file_text(plan: Plan, config: PlannedConfig, position: int) -> str:
+def config_file_text(plan: Plan, config: PlannedConfig, position: int | None) -> str:
     """A config file as generated: the header naming its varying values, then the config."""
     return config_header(plan, config, position) + config.config_text
+
+
+def space_text(dimension: dict) -> str:
+    """``loguniform(0.00001,0.1)`` or ``SGD|ADAM`` for one dimension of a search space."""
+    if "choices" in dimension:
+        return "|".join(dimension["choices"])
+    return f"{dimension['form']}({dimension['low']},{dimension['high']})"
 
 
 def combinations_summary(plan: Plan) -> str:
@@ -54,7 +66,13 @@ def combinations_summary(plan: Plan) -> str:
         out.append(f"Base config: {plan.base}")
     out.append(f"Total: {plan.count_line()}")
     out.append("")
-    if plan.varying_symbols:
+    search = plan.search or {}
+    if search.get("model"):
+        out.append(f"Search space ({search['method']} proposes configurations as results come in):")
+        for dimension in search.get("space", []):
+            out.append(f"  {dimension['symbol']}: {space_text(dimension)}")
+        out.append("")
+    if plan.varying_symbols and plan.configs:
         out.append("Varying parameters:")
         for name in plan.varying_symbols:
             seen: list[str] = []
@@ -103,12 +121,22 @@ def plan_record(plan: Plan) -> dict:
         "fixed": plan.fixed,
         "notes": plan.notes,
         "search": plan.search,
-        "configs": [
-            {"name": c.name, "varying": c.varying, "merged": c.merged, "warnings": list(c.warnings)}
-            for c in plan.configs
-        ],
+        "configs": [config_entry(c) for c in plan.configs],
         "skipped": [{"varying": s.varying, "reason": s.reason} for s in plan.skipped],
     }
+
+
+def config_entry(config: PlannedConfig) -> dict:
+    """One configuration as sweep_plan.json lists it."""
+    entry = {
+        "name": config.name,
+        "varying": config.varying,
+        "merged": config.merged,
+        "warnings": list(config.warnings),
+    }
+    if config.origin:
+        entry["origin"] = config.origin
+    return entry
 
 
 def materialize(plan: Plan, out_dir: str | Path) -> Path:

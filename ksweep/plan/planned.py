@@ -27,6 +27,7 @@ class PlannedConfig:
     varying: dict[str, str | None]
     merged: int = 1  # how many expanded combinations resolved to this config
     warnings: tuple[str, ...] = ()
+    origin: str | None = None  # for a search's config: which draw or trial it came from
 
 
 @dataclass(frozen=True)
@@ -59,13 +60,49 @@ class Plan:
 
     def count_line(self) -> str:
         """'4 trials: 2 configurations x 2 seeds (4 expanded)' and what deduplication did."""
+        search = self.search or {}
+        if search.get("model"):
+            return model_count_text(search)
         merged = sum(c.merged - 1 for c in self.configs)
         details = [f"{self.expanded} expanded"]
+        if search:
+            draws = search.get("draws") or 0
+            crossed = self.expanded // draws if draws else 0
+            details = [
+                f"{search.get('method')} search, seed {search.get('seed')}: {_count(draws, 'draw')}"
+                f" x {_count(crossed, 'grid combination')} = {self.expanded} expanded"
+            ]
+            details.extend(replaced_parts(search))
         if merged:
             details.append(f"{merged} resolved identically to another and run once")
         if self.skipped:
             details.append(f"{len(self.skipped)} skipped as impossible")
         return f"{trial_count_text([c.varying for c in self.configs])} ({'; '.join(details)})"
+
+
+def replaced_parts(search: Mapping[str, object]) -> list[str]:
+    """'1 draw replaced: it resolved identically to an earlier one', and the impossible ones."""
+    parts = []
+    for key, why in (
+        ("replaced", "it resolved identically to an earlier one"),
+        ("impossible", "it could not run"),
+    ):
+        n = int(search.get(key) or 0)  # type: ignore[call-overload]
+        if n:
+            they = why if n == 1 else why.replace("it ", "each ")
+            parts.append(f"{_count(n, 'draw')} replaced: {they}")
+    return parts
+
+
+def model_count_text(search: Mapping[str, object]) -> str:
+    """'up to 24 trials: 8 configurations x 3 seeds, proposed by tpe (seed 0) while the sweep
+    runs'."""
+    samples = int(search.get("samples") or 0)  # type: ignore[call-overload]
+    seeds = len(search.get("seeds") or []) or 1  # type: ignore[arg-type]
+    return (
+        f"up to {_count(samples * seeds, 'trial')}: {configurations_text(samples, [seeds])}, "
+        f"proposed by {search.get('method')} (seed {search.get('seed')}) while the sweep runs"
+    )
 
 
 def seed_groups(varyings: Sequence[Mapping[str, object]]) -> Counter:

@@ -8,6 +8,17 @@ Grammar of one value (see DESIGN.md section 4)::
     start:*factor:end
                      geometric range (1e-4:*10:1e-1 gives 0.0001 0.001 0.01 0.1)
 
+Sampling forms (the whole value; see :mod:`ksweep.plan.distributions`)::
+
+    uniform(low,high)      a decimal drawn uniformly from [low, high]
+    loguniform(low,high)   a decimal drawn uniformly in log space (low > 0)
+    randint(low,high)      an integer from low to high, ends included
+    logint(low,high)       an integer drawn uniformly in log space (low > 0)
+    choice(a|b|c)          one of the items (which may be quoted, or ranges)
+
+A sampled line is drawn once per configuration (``SEARCH=random``, ``sobol``
+or ``tpe``); the other swept lines are crossed with every draw.
+
 ``#`` starts a comment outside quotes; ``# CONFIG_X is not set`` means ``n``.
 A line ``# ksweep: base=FILE`` names the defconfig the sweep starts from
 (relative to the range file's folder).
@@ -20,6 +31,7 @@ here, collecting every problem.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,6 +40,16 @@ from pathlib import Path
 
 from ksweep.configfile import unquote
 from ksweep.diagnostics import Diagnostics, Location
+from ksweep.plan.distributions import (
+    CHOICE,
+    FLOAT_FORMS,
+    FORMS,
+    INT_FORMS,
+    USAGE,
+    Distribution,
+    parse_call,
+    parse_interval,
+)
 
 MAX_RANGE_VALUES = 10_000
 
@@ -54,10 +76,15 @@ class Entry:
     values: tuple[Value, ...]
     location: Location
     source: str
+    distribution: Distribution | None = None  # a sampled line: what its values are drawn from
 
     @property
     def swept(self) -> bool:
-        return len(self.values) > 1
+        return len(self.values) > 1 or self.distribution is not None
+
+    @property
+    def sampled(self) -> bool:
+        return self.distribution is not None
 
 
 @dataclass(frozen=True)
@@ -71,9 +98,10 @@ class RangeSpec:
     base_location: Location | None = None
 
     def combination_count(self) -> int:
+        """The grid size; a sampled line counts once (it is drawn, not expanded)."""
         count = 1
         for entry in self.entries:
-            count *= len(entry.values)
+            count *= 1 if entry.sampled and entry.distribution.numeric else len(entry.values)
         return count
 
 
@@ -179,8 +207,36 @@ def _expand_geometric(
     return values, None
 
 
-def parse_value(text: str) -> tuple[list[Value], list[str]]:
-    """All values one right-hand side denotes, and the problems found in it."""
+def parse_sampled(text: str) -> tuple[Distribution | None, list[Value], list[str]]:
+    """A sampling form's distribution (and, for ``choice``, its items), or its problems.
+
+    ``(None, [], [])`` when ``text`` is not written as ``name(...)`` at all."""
+    call = parse_call(text) if not text.startswith('"') else None
+    if call is None:
+        return None, [], []
+    form, args = call
+    if form in (*FLOAT_FORMS, *INT_FORMS):
+        dist, problem = parse_interval(form, args, text)
+        return dist, [], [problem] if problem else []
+    if form == CHOICE:
+        if not args.strip():
+            return Distribution(CHOICE, text), [], [f"{text} has no items; write choice(a|b|c)"]
+        values, problems = parse_value(args, sampled_inside=False)
+        return Distribution(CHOICE, text), values, problems
+    close = difflib.get_close_matches(form, FORMS, n=1, cutoff=0.6)
+    hint = f"did you mean {close[0]}(...)? " if close else ""
+    return (
+        None,
+        [],
+        [
+            f"{text} is not a sampling form ({hint}the forms are {USAGE}); quote the value if it "
+            "is text"
+        ],
+    )
+
+
+def parse_value(text: str, sampled_inside: bool = True) -> tuple[list[Value], list[str]]:
+    """All values one right-hand side denotes (not a sampling form), and its problems."""
     problems: list[str] = []
     values: list[Value] = []
     items = split_choices(text)
@@ -188,6 +244,13 @@ def parse_value(text: str) -> tuple[list[Value], list[str]]:
         problems.append(f"'{text}' has an empty choice; write a|b|c with a value between each |")
     items = [item for item in items if item]
     for item in items:
+        call = parse_call(item) if not item.startswith('"') else None
+        if call is not None and (call[0] in FORMS or not sampled_inside):
+            problems.append(
+                f"{item}: a sampling form is a whole value and cannot be one of several "
+                "choices; write CONFIG_X=choice(a|b|c) or one form alone"
+            )
+            continue
         if item.startswith('"'):
             if len(item) < 2 or not item.endswith('"'):
                 problems.append(f'{item} has an unterminated string; close it with "')
@@ -236,7 +299,8 @@ def parse_range_text(text: str, path: str) -> tuple[RangeSpec, Diagnostics]:
                 diagnostics.error(
                     location,
                     f"expected CONFIG_NAME=value, found '{line}'; "
-                    "values may be a, a|b|c or start:step:end",
+                    "values may be a, a|b|c, start:step:end or a sampling form such as "
+                    "loguniform(1e-5,1e-1)",
                 )
                 continue
             name, rhs = assignment.group(1), assignment.group(2).strip()
@@ -248,7 +312,9 @@ def parse_range_text(text: str, path: str) -> tuple[RangeSpec, Diagnostics]:
             )
             continue
         seen[name] = location
-        values, problems = parse_value(rhs)
+        distribution, values, problems = parse_sampled(rhs)
+        if distribution is None and not problems:
+            values, problems = parse_value(rhs)
         for problem in problems:
             diagnostics.error(location, f"CONFIG_{name}: {problem}")
         duplicates = _duplicates([v.text for v in values])
@@ -258,8 +324,8 @@ def parse_range_text(text: str, path: str) -> tuple[RangeSpec, Diagnostics]:
                 f"CONFIG_{name}: {', '.join(duplicates)} appears more than once; "
                 "each value may be listed only once",
             )
-        if values and not problems and not duplicates:
-            entries.append(Entry(name, tuple(values), location, raw))
+        if (values or distribution) and not problems and not duplicates:
+            entries.append(Entry(name, tuple(values), location, raw, distribution))
     return RangeSpec(path, text, tuple(entries), base, base_location), diagnostics
 
 

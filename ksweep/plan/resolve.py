@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from ksweep.diagnostics import Diagnostics
+from ksweep.plan.distributions import Distribution, type_problem
 from ksweep.plan.kconfig import AssignedResult, KconfigTree, Resolution
 from ksweep.plan.ranges import Entry, RangeSpec
 from ksweep.schema import ENUM_SYMBOLS, FLOAT_SYMBOLS, check_string_value, parse_float
@@ -38,11 +39,19 @@ class TypedEntry:
     entry: Entry
     display_name: str
     kind: str  # choice | member | bool | int | hex | float | enum | text
-    settings: tuple[Setting, ...]
+    settings: tuple[Setting, ...]  # a numeric sampled line: its two ends
 
     @property
     def swept(self) -> bool:
-        return len(self.settings) > 1
+        return len(self.settings) > 1 or self.entry.sampled
+
+    @property
+    def distribution(self) -> Distribution | None:
+        return self.entry.distribution
+
+    def drawn(self, text: str) -> Setting:
+        """The setting of a value drawn from a numeric sampled line."""
+        return Setting(text, ((self.settings[0].assignments[0][0], text),))
 
 
 def did_you_mean(name: str, candidates: list[str]) -> str:
@@ -63,6 +72,9 @@ def type_entries(spec: RangeSpec, tree: KconfigTree) -> tuple[list[TypedEntry], 
 
 
 def _type_entry(entry: Entry, tree: KconfigTree, diagnostics: Diagnostics) -> TypedEntry | None:
+    dist = entry.distribution
+    if dist is not None and dist.numeric:
+        return _type_interval(entry, dist, tree, diagnostics)
     name, location = entry.name, entry.location
     if name in tree.choice_names():
         return _type_choice(entry, tree, diagnostics)
@@ -135,6 +147,37 @@ def _type_entry(entry: Entry, tree: KconfigTree, diagnostics: Diagnostics) -> Ty
     if len(diagnostics.errors) != errors_before:
         return None
     settings = tuple(Setting(v.text, ((name, v.text),)) for v in entry.values)
+    return TypedEntry(entry, f"CONFIG_{name}", kind, settings)
+
+
+def _type_interval(
+    entry: Entry, dist: Distribution, tree: KconfigTree, diagnostics: Diagnostics
+) -> TypedEntry | None:
+    """A numeric sampled line: the symbol must be an int or a decimal, the interval within
+    its bounds. Its settings are the interval's two ends (what pre-flight probes)."""
+    name = entry.name
+    if name in tree.choice_names():
+        kind, int_range = "choice", None
+    else:
+        info = tree.symbol(name)
+        if info is None:
+            hint = did_you_mean(name, tree.symbol_names() + tree.choice_names())
+            diagnostics.error(
+                entry.location, f"CONFIG_{name} is not a symbol of the Kconfig tree{hint}"
+            )
+            return None
+        kind = "member" if info.choice else info.type
+        if info.type == "string":
+            kind = "float" if name in FLOAT_SYMBOLS else "text"
+        int_range = tree.int_range(name) if info.type == "int" else None
+    problem = type_problem(name, kind, dist, int_range, FLOAT_SYMBOLS.get(name))
+    if problem:
+        diagnostics.error(entry.location, problem)
+        return None
+    texts = [
+        str(int(e)) if dist.integer else format(e.normalize(), "f") for e in (dist.low, dist.high)
+    ]
+    settings = tuple(Setting(text, ((name, text),)) for text in texts)
     return TypedEntry(entry, f"CONFIG_{name}", kind, settings)
 
 

@@ -1,0 +1,98 @@
+"""The Optuna study of a model-based search: a journal file in the sweep folder, and its sampler.
+
+The study lives in ``<sweep>/study.journal`` (Optuna's ``JournalStorage``
+with a file backend): every ask, parameter, attribute and tell is one line
+appended and fsynced, so a sweep killed at any moment keeps every operation
+that completed. Two things a kill can leave behind are repaired before the
+study is opened again, which is safe because ksweep's run lock guarantees no
+other process uses the folder:
+
+* a last line cut short (the process died inside a write): that operation
+  never happened, and Optuna would refuse the file once another line follows;
+* Optuna's lock file, which would otherwise stall the resume for its grace period.
+
+**The sampler's state across a resume.** A sampler built again with the same
+seed would start its random stream from the beginning and repeat its first
+suggestions (the known failure of seeded, resumed Optuna studies). TPE keeps
+no state but that stream and the study's history, so ksweep makes the stream
+a function of the history instead: before each ask a fresh sampler is built,
+seeded from (search seed, trials told, trials running, tries in this ask).
+An uninterrupted sweep and one killed and resumed ask with the same seeds at
+the same points of the same history, and so continue identically (trials a
+kill left running are failed and their parameters asked again, without the
+sampler, so they do not shift the count).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import warnings
+from pathlib import Path
+
+import optuna
+from optuna.storages import JournalStorage
+from optuna.storages.journal import JournalFileBackend
+
+STUDY_NAME = "ksweep"
+MODEL_SAMPLERS = ("tpe",)
+LOCK_SUFFIX = ".lock"  # optuna.storages.journal's lock file: <journal>.lock
+
+
+def repair_journal(path: Path) -> bool:
+    """Cut a last line that a kill left unfinished, and remove a stale lock; True if cut."""
+    for leftover in (Path(f"{path}{LOCK_SUFFIX}"), *path.parent.glob(f"{path.name}.lock*.rename")):
+        with contextlib.suppress(FileNotFoundError):
+            leftover.unlink()
+    if not path.is_file():
+        return False
+    data = path.read_bytes()
+    if not data or data.endswith(b"\n"):
+        return False
+    with open(path, "r+b") as handle:
+        handle.truncate(data.rfind(b"\n") + 1)
+        handle.flush()
+        os.fsync(handle.fileno())
+    return True
+
+
+def open_study(path: Path, goal: str) -> optuna.Study:
+    """The study in ``path``, created on first use; ``goal`` is max or min."""
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    repair_journal(path)
+    storage = JournalStorage(JournalFileBackend(str(path)))
+    return optuna.create_study(
+        study_name=STUDY_NAME,
+        storage=storage,
+        direction="maximize" if goal == "max" else "minimize",
+        load_if_exists=True,
+    )
+
+
+def startup_trials(samples: int) -> int:
+    """Random trials before TPE models: Optuna's 10, but at most a third of a small budget
+    (so a 12-configuration search still spends most of it on the model)."""
+    return max(2, min(10, samples // 3))
+
+
+def derived_seed(seed: int, *counts: int) -> int:
+    """A 32-bit seed that depends on ``seed`` and ``counts`` only."""
+    import numpy as np
+
+    return int(np.random.SeedSequence([seed, *counts]).generate_state(1)[0])
+
+
+def sampler(method: str, seed: int, samples: int) -> optuna.samplers.BaseSampler:
+    """A fresh sampler of ``method`` with this ask's seed (see the module docstring)."""
+    if method != "tpe":
+        raise ValueError(
+            f"SEARCH={method} is not a model-based sampler ({', '.join(MODEL_SAMPLERS)})"
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return optuna.samplers.TPESampler(
+            seed=seed,
+            n_startup_trials=startup_trials(samples),
+            multivariate=True,  # one joint model of the fixed space, not one per parameter
+            constant_liar=True,  # parallel trials: running ones count as bad, so asks spread out
+        )
