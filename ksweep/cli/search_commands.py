@@ -19,8 +19,8 @@ from ksweep.launch.options import SweepError
 def _bounds(tree):
     """symbol name -> (low, high) :class:`~ksweep.sweepers.refine.Bound` pairs from the tree
     (Kconfig ``range`` of ints, under the base) and the schema's float intervals."""
-    from ksweep.sweepers.refine import Bound
     from ksweep.schema import FLOAT_SYMBOLS
+    from ksweep.sweepers.refine import Bound
 
     def bounds(name: str):
         if name in FLOAT_SYMBOLS:
@@ -44,10 +44,10 @@ def cmd_refine(args: argparse.Namespace) -> int:
     from ksweep.plan.build import GenerateOptions, build_plan
     from ksweep.plan.kconfig import KconfigTree
     from ksweep.plan.ranges import parse_range_text
-    from ksweep.sweepers.refine import refine_text
     from ksweep.plan.sampling import MODEL_METHODS, SAMPLED_METHODS, SearchOptions
     from ksweep.sweep.atomic import write_text_atomic
     from ksweep.sweep.tolerant import load_json
+    from ksweep.sweepers.refine import refine_text
 
     folder = _named_or_newest(args.sweep, args.output_dir, "refine")
     plan = load_json(folder.plan, dict).data
