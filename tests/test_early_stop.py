@@ -16,7 +16,8 @@ from sweep_helpers import ksweep, only_sweep_dir, processes_of, wait_until
 from ksweep.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
-RANGE = ROOT / "tests" / "cases" / "early_stop" / "half-cannot-learn-range"
+CASES = ROOT / "tests" / "cases" / "early_stop"
+RANGE = CASES / "half-cannot-learn-range"
 KCONFIG = str(ROOT / "Kconfig")
 ASHA = ("--early-stop", "asha", "--es-grace", "1", "--es-factor", "2")
 pytestmark = pytest.mark.slow
@@ -38,10 +39,11 @@ def outcome(sweep: Path) -> dict[str, tuple]:
 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory) -> Path:
-    """The sweep run once without interruption."""
+    """The sweep run once without interruption; ASHA asked for by the trials' Kconfig symbols."""
     base = tmp_path_factory.mktemp("asha")
-    args = ["--kconfig", KCONFIG, "sweep", str(RANGE), "--out", str(base / "configs")]
-    args += ["--output-dir", str(base / "results"), "--device", "cpu", "--jobs", "2", *ASHA]
+    range_file = CASES / "half-cannot-learn-asha-range"
+    args = ["--kconfig", KCONFIG, "sweep", str(range_file), "--out", str(base / "configs")]
+    args += ["--output-dir", str(base / "results"), "--device", "cpu", "--jobs", "2"]
     assert main([*args, "--quiet"]) == 0
     return only_sweep_dir(base / "results")
 
@@ -65,17 +67,18 @@ def test_asha_stops_what_cannot_learn_at_the_first_rung_and_says_why(reference):
 
 
 def test_sigkill_at_random_moments_then_resume_makes_the_same_decisions(reference, tmp_path):
+    """ASHA asked for by make variables on the first run only: resumes keep deciding by it."""
     configs, results = tmp_path / "configs", tmp_path / "results"
     assert main(["--kconfig", KCONFIG, "generate", str(RANGE), "--out", str(configs)]) == 0
     sweep = None
     for index, moment in enumerate(random.Random(13).sample([1.0, 3.0, 5.0, 7.0], 2)):
         if sweep is None:
-            args = ["run", "--config-dir", str(configs), "--output-dir", str(results)]
+            args = ["run", "--config-dir", str(configs), "--output-dir", str(results), *ASHA]
         else:
             args = ["run", "--resume", str(sweep)]
         log = (tmp_path / f"log{index}").open("w")
         runner = subprocess.Popen(
-            ksweep(*args, "--device", "cpu", "--jobs", "2", *ASHA),
+            ksweep(*args, "--device", "cpu", "--jobs", "2"),
             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         assert wait_until(lambda: list(results.glob("sweep_*/config_*/metrics.jsonl")), 180)
@@ -84,7 +87,7 @@ def test_sigkill_at_random_moments_then_resume_makes_the_same_decisions(referenc
         runner.wait(timeout=30)
         sweep = only_sweep_dir(results)
         assert wait_until(lambda s=sweep: not processes_of(str(s.resolve())), 10)
-    assert main(["run", "--resume", str(sweep), "--device", "cpu", "--jobs", "2", *ASHA]) == 0
+    assert main(["run", "--resume", str(sweep), "--device", "cpu", "--jobs", "2"]) == 0
     assert outcome(sweep) == outcome(reference)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from ksweep.launch.options import LaunchOptions, SweepError
@@ -85,7 +86,22 @@ def launch_options(args: argparse.Namespace) -> LaunchOptions:
         backend=args.backend,
         launcher=args.launcher,
         allow_download=args.allow_download,
+        early_stop=tuple(_stop_flags(args).items()),
     )
+
+
+def _stop_flags(args: argparse.Namespace) -> dict:
+    """The early-stopping settings given on this command line (rule field -> value)."""
+    given = {
+        "rule": args.early_stop,
+        "grace": args.es_grace,
+        "factor": args.es_factor,
+        "warmup": args.es_warmup,
+        "min_configs": args.es_min_configs,
+        "k": args.es_topk_epochs,
+        "keep": args.es_topk_keep,
+    }
+    return {name: value for name, value in given.items() if value is not None}
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
@@ -167,41 +183,45 @@ def cmd_resume(args: argparse.Namespace) -> int:
     plan = load_json(folder.plan, dict).data
     trials = prepared.trials or probe_trials(plan)
     observers, refresher = _observers(args, trials, prepared.varying)
+    recorded = _last_launch(prepared.manifest).get("early_stop") or {}
+    options = prepared.options
+    if not options.early_stop and recorded:  # this run decides as the earlier ones did
+        options = replace(options, early_stop=tuple(recorded.items()))
     result = resume_sweep(
         folder,
         prepared.manifest,
         trials,
         prepared.kept,
         sweeper_factory(plan, prepared.trials, args.kconfig, generate_options(args)),
-        prepared.options,
+        options,
         observers,
-        stop_rule=stop_rule(args, trials),
+        stop_rule=stop_rule(args, trials, recorded),
         output=_echo(args),
     )
     return _closing(args, result, refresher, prepared.varying)
 
 
-def stop_rule(args: argparse.Namespace, trials: list[TrialSpec]):
-    """The early-stopping rule of this sweep (None: every trial runs to its end)."""
+def stop_rule(args: argparse.Namespace, trials: list[TrialSpec], recorded: dict | None = None):
+    """The early-stopping rule of this sweep (None: every trial runs to its end): the trials'
+    CONFIG_SWEEP_EARLY_STOP..., overridden by this command line's EARLY_STOP=..., or, on a
+    resume given none, by what the sweep's last run was given (the same rule must decide)."""
     from ksweep.monitor.observers import ranking_of
     from ksweep.sweepers.early_stop import early_stopper
 
     if not trials:
         return None
-    overrides = {
-        "rule": args.early_stop,
-        "grace": args.es_grace,
-        "factor": args.es_factor,
-        "warmup": args.es_warmup,
-        "min_configs": args.es_min_configs,
-        "k": args.es_topk_epochs,
-        "keep": args.es_topk_keep,
-    }
+    overrides = _stop_flags(args) or dict(recorded or {})
     metric, goal = ranking_of(trials[0].values)
     try:
         return early_stopper(trials[0].values, overrides, metric, goal)
     except ValueError as problem:
         raise SweepError(f"EARLY_STOP: {problem}") from None
+
+
+def _last_launch(manifest: dict) -> dict:
+    segments = manifest.get("segments") or [{}]
+    launch = segments[-1].get("launch") if isinstance(segments[-1], dict) else None
+    return launch if isinstance(launch, dict) else {}
 
 
 def _named_or_newest(given: str | None, output_dir: str, verb: str) -> SweepFolder:

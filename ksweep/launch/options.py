@@ -29,6 +29,8 @@ class LaunchOptions:
     backend: str | None = None
     launcher: str = "local"
     allow_download: bool = False  # trials may download missing datasets
+    # EARLY_STOP= and ES_*= given for this run (rule field, value); a resume reuses them
+    early_stop: tuple[tuple[str, Any], ...] = ()
 
     def check(self) -> None:
         problems = []
@@ -59,4 +61,5 @@ class LaunchOptions:
             "backend": self.backend,
             "launcher": self.launcher,
             "allow_download": self.allow_download,
+            "early_stop": dict(self.early_stop),
         }
