@@ -53,6 +53,9 @@ FLOAT_SYMBOLS: dict[str, FloatBounds] = {
     "LABEL_SMOOTHING": _bounds("0", "0.5"),
     "GRAD_CLIP_NORM": _bounds("0", "1000000"),
     "EMA_DECAY": _bounds("0", "1", high_open=True),
+    "MNIST8K_DROPOUT": _bounds("0", "1", high_open=True),
+    "TINYCNN_DROPOUT": _bounds("0", "1", high_open=True),
+    "SMALL_RESNET_DROPOUT": _bounds("0", "1", high_open=True),
 }
 
 ENUM_SYMBOLS: dict[str, tuple[str, ...]] = {
@@ -61,9 +64,11 @@ ENUM_SYMBOLS: dict[str, tuple[str, ...]] = {
     "DEBUG_FAULT": ("none", "crash", "hang", "nan", "orphan"),
     "LR_SCHEDULE": ("none", "step", "cosine", "onecycle"),
     "SWEEP_METRIC": (
+        "auto",
         "test_acc",
         "val/loss",
         "val/acc",
+        "best_val_acc",
         "training_time",
         "final_sparsity",
         "best_test_acc",

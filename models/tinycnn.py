@@ -12,14 +12,20 @@ spends its budget where CIFAR needs it:
 - BatchNorm after every convolution (trains fast at high learning rates),
   and a global-average-pooled linear head (no flatten: 650 parameters).
 
-Any image size of 8 or more works (the head pools globally).
+Any image size of 8 or more works (the head pools globally). ``dropout``
+(CONFIG_TINYCNN_DROPOUT) drops pooled features before the linear head; 0
+adds no module and leaves the network and its random draws as they were.
 """
 
 from __future__ import annotations
 
 from torch import Tensor, nn
 
-SPEC = {"description": "CIFAR-10 CNN, <10k parameters", "min_image_size": 8}
+SPEC = {
+    "description": "CIFAR-10 CNN, <10k parameters",
+    "min_image_size": 8,
+    "options": {"dropout": "TINYCNN_DROPOUT"},
+}
 
 
 def _conv_bn(c_in: int, c_out: int, kernel_size: int = 3, groups: int = 1) -> nn.Sequential:
@@ -33,7 +39,7 @@ def _conv_bn(c_in: int, c_out: int, kernel_size: int = 3, groups: int = 1) -> nn
 class TinyCNN(nn.Module):
     """3x3 convs at full resolution, then depthwise-separable blocks, GAP, linear."""
 
-    def __init__(self, in_channels: int = 3, num_classes: int = 10) -> None:
+    def __init__(self, in_channels: int = 3, num_classes: int = 10, dropout: float = 0.0) -> None:
         super().__init__()
         self.features = nn.Sequential(
             _conv_bn(in_channels, 16),  # 32x32
@@ -45,16 +51,17 @@ class TinyCNN(nn.Module):
             _conv_bn(64, 64, groups=64),
         )
         self.pool = nn.AdaptiveAvgPool2d(1)
+        self.dropout = nn.Dropout(dropout) if dropout else nn.Identity()
         self.classifier = nn.Linear(64, num_classes)
         for module in self.modules():
             if isinstance(module, nn.Conv2d):
                 nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.classifier(self.pool(self.features(x)).flatten(1))
+        return self.classifier(self.dropout(self.pool(self.features(x)).flatten(1)))
 
 
-def build(in_channels: int, num_classes: int, image_size: int) -> nn.Module:
+def build(in_channels: int, num_classes: int, image_size: int, dropout: float = 0.0) -> nn.Module:
     """The registry's entry point."""
     del image_size  # global pooling makes the network size-agnostic
-    return TinyCNN(in_channels, num_classes)
+    return TinyCNN(in_channels, num_classes, dropout=dropout)

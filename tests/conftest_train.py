@@ -35,6 +35,21 @@ requires_mnist = pytest.mark.skipif(
     ),
     reason=f"MNIST files not found in {MNIST_DIR}",
 )
+# The full MNIST set where the shipped defconfigs read it (CONFIG_DATA_DIR="data"), linked
+# there by `make data-link`; tests that run a shipped MNIST study as written need it.
+PROJECT_MNIST_DIR = REPO_ROOT / "data" / "MNIST" / "raw"
+requires_project_mnist = pytest.mark.skipif(
+    not all(
+        (PROJECT_MNIST_DIR / f"{name}.gz").is_file() or (PROJECT_MNIST_DIR / name).is_file()
+        for name in (
+            "train-images-idx3-ubyte",
+            "train-labels-idx1-ubyte",
+            "t10k-images-idx3-ubyte",
+            "t10k-labels-idx1-ubyte",
+        )
+    ),
+    reason=f"MNIST files not found in {PROJECT_MNIST_DIR} (make data-link puts them there)",
+)
 
 # A run that takes a fraction of a second: LeNet-5 on 96 digits, 2 epochs of 6 steps.
 TINY: dict[str, str] = {
@@ -50,6 +65,9 @@ TINY_PRUNING: dict[str, str] = {"PRUNING_WARMUP": "2", "PRUNING_RAMP_END_EPOCH":
 
 # Per-epoch keys whose values are wall-clock measurements, excluded from fingerprints.
 TIMING_KEYS = frozenset({"epoch_time"})
+# Final metrics of the end-of-run evaluation (the SWA average's), part of what a run did;
+# its wall-clock time is not.
+FINAL_EVALUATION_PREFIX, FINAL_TIMING_KEYS = "swa_", frozenset({"swa_time"})
 
 
 @contextmanager
@@ -130,7 +148,8 @@ def resolved_values(
 
 
 def fingerprint(result: Mapping[str, Any]) -> str:
-    """Hash of what a run *did*: final weights and per-epoch metrics, minus wall-clock times.
+    """Hash of what a run *did*: final weights, per-epoch metrics and the end-of-run
+    evaluation (the SWA average's ``swa_*`` figures), minus wall-clock times.
 
     Labels copied from the config (seed, model, optimizer, pruning_method, ...)
     are left out on purpose: they differ whenever the config does, so including
@@ -139,7 +158,12 @@ def fingerprint(result: Mapping[str, Any]) -> str:
     history = [
         {k: v for k, v in epoch.items() if k not in TIMING_KEYS} for epoch in result["history"]
     ]
-    return _digest([result["weights_sha256"], history])
+    final = {
+        k: v
+        for k, v in result.items()
+        if k.startswith(FINAL_EVALUATION_PREFIX) and k not in FINAL_TIMING_KEYS
+    }
+    return _digest([result["weights_sha256"], history, final])
 
 
 def _digest(value: Any) -> str:

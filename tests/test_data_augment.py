@@ -1,13 +1,19 @@
-"""On-device augmentation: each transform does what it says, seeded and without side effects."""
+"""On-device augmentation: each transform does what it says, seeded and without side effects;
+and the plain tail (CONFIG_AUGMENT_OFF_LAST_EPOCHS) turns it off for the last epochs."""
 
 from __future__ import annotations
 
+import json
 import math
+from pathlib import Path
 
 import pytest
 import torch
+from conftest_train import TINY, combine, resolved_values
 
 from ksweep.train.augment import Augmentation, random_crop, rotate
+from ksweep.train.settings import TrainSettings, settings_from_config
+from ksweep.train.trainer import prepare, train
 
 
 def _images(n: int = 6, channels: int = 1, size: int = 8) -> torch.Tensor:
@@ -70,3 +76,39 @@ def test_seeded_fresh_each_epoch_and_input_untouched(augmentation: Augmentation)
 def test_nothing_configured_is_the_identity_without_a_copy() -> None:
     x = torch.randn(3, 1, 8, 8)
     assert Augmentation().apply(x, (0.0,), torch.Generator()) is x
+
+
+# --- the plain tail (CONFIG_AUGMENT_OFF_LAST_EPOCHS) -------------------------------------------
+
+
+def _settings(tmp_path: Path, overrides: dict[str, str]) -> TrainSettings:
+    return settings_from_config(resolved_values(tmp_path, combine(TINY, overrides)))
+
+
+def test_the_last_epochs_train_on_the_images_as_loaded(tmp_path: Path) -> None:
+    settings = _settings(
+        tmp_path, {"AUGMENT_ROTATION": "10", "NUM_EPOCHS": "3", "AUGMENT_OFF_LAST_EPOCHS": "2"}
+    )
+    run = prepare(settings, "cpu", say=lambda _: None)
+    assert [run.augments(epoch) for epoch in (1, 2, 3)] == [True, False, False]
+    run.train_epoch(1)
+    assert not torch.equal(run.step.x, run.data.train_x), "epoch 1 trains on rotated images"
+    run.train_epoch(2)
+    assert torch.equal(run.step.x, run.data.train_x), "the tail trains on the plain images"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "augmented"),
+    [
+        ({"AUGMENT_ROTATION": "10", "NUM_EPOCHS": "3", "AUGMENT_OFF_LAST_EPOCHS": "1"}, [1, 1, 0]),
+        ({"AUGMENT_CROP_PADDING": "2", "NUM_EPOCHS": "3"}, [1, 1, 1]),
+        ({"NUM_EPOCHS": "3", "AUGMENT_OFF_LAST_EPOCHS": "1"}, [0, 0, 0]),  # nothing to turn off
+    ],
+)
+def test_each_epoch_says_whether_it_was_augmented(
+    tmp_path: Path, overrides: dict[str, str], augmented: list[int]
+) -> None:
+    result = train(_settings(tmp_path, overrides), tmp_path / "out", log=lambda _: None)
+    assert [h["augmented"] for h in result["history"]] == [bool(a) for a in augmented]
+    lines = (tmp_path / "out" / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(line)["augmented"] for line in lines] == [bool(a) for a in augmented]

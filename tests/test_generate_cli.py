@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sweep_helpers import run_script_without_torch
 
 from ksweep.cli import main
@@ -80,6 +81,7 @@ def test_the_guides_generator_script_form_works_and_never_imports_torch(tmp_path
         "scripts/generate_config_combinations.py",
         "defconfigs/resnet18-state-pruning-compare-range",
         str(out),
+        "--allow-download",  # its CIFAR-10 is not here offline
     )
     assert result.returncode == 0, result.stderr
     assert "36 trials: 36 configurations x 1 seed (36 expanded)" in result.stdout
@@ -148,7 +150,35 @@ SHIPPED_RANGES = {  # every defconfigs/*-range and its number of configurations
     "resnet18-state-pruning-compare-range": 36,
     "mnist8k-throughput-range": 16,
     "mnist8k-seeds-range": 3,
+    "mnist8k-tta-swa-noaug-range": 6,
+    "mnist-dwsep-seeds-range": 3,
+    "tinycnn-ablation-adam-range": 12,
+    "tinycnn-ablation-sgd-range": 12,
 }
+# Ranges over CIFAR-10, which is not here offline: they generate only with downloads allowed
+# (or once CONFIG_DATA_DIR holds cifar-10-batches-py/).
+CIFAR10_RANGES = (
+    "tinycnn-ablation-adam-range",
+    "tinycnn-ablation-sgd-range",
+    "resnet18-state-pruning-compare-range",
+)
+CIFAR10_PRESENT = (ROOT / "data" / "cifar-10-batches-py" / "test_batch").is_file()
+# Ranges over MNIST in data/, which is there once `make data-link` has linked it.
+MNIST_RANGES = (
+    "mnist8k-throughput-range",
+    "mnist8k-seeds-range",
+    "mnist8k-tta-swa-noaug-range",
+    "mnist-dwsep-seeds-range",
+)
+MNIST_PRESENT = any((ROOT / "data").glob("**/t10k-images-idx3-ubyte*"))
+
+
+def downloads_needed(name: str) -> tuple[str, ...]:
+    """``--allow-download`` where the range's dataset is not in data/ (as in a bare clone)."""
+    absent = (name in CIFAR10_RANGES and not CIFAR10_PRESENT) or (
+        name in MNIST_RANGES and not MNIST_PRESENT
+    )
+    return ("--allow-download",) if absent else ()
 
 
 def test_every_shipped_range_config_generates(tmp_path):
@@ -156,13 +186,30 @@ def test_every_shipped_range_config_generates(tmp_path):
     assert shipped == set(SHIPPED_RANGES), "add the new range config to SHIPPED_RANGES"
     for name, count in SHIPPED_RANGES.items():
         out = tmp_path / name
-        assert generate(ROOT / "defconfigs" / name, out) == 0, name
+        assert generate(ROOT / "defconfigs" / name, out, *downloads_needed(name)) == 0, name
         assert len(list(out.glob("config_*"))) == count, name
+
+
+@pytest.mark.skipif(CIFAR10_PRESENT, reason="CIFAR-10 is in data/: the ranges generate offline")
+def test_cifar10_ranges_without_the_files_need_downloads_allowed(tmp_path, capsys):
+    for name in CIFAR10_RANGES:
+        assert generate(ROOT / "defconfigs" / name, tmp_path / name) == 2, name
+        err = capsys.readouterr().err
+        assert "CIFAR-10 needs its six python batches in CONFIG_DATA_DIR='data'" in err
+        assert "ALLOW_DOWNLOAD=1 lets the trials download them" in err
+        assert not (tmp_path / name).exists()
 
 
 def test_the_mnist8k_seed_check_ranks_on_the_last_three_epochs(tmp_path):
     out = tmp_path / "seeds"
-    assert generate(ROOT / "defconfigs" / "mnist8k-seeds-range", out) == 0
+    assert (
+        generate(
+            ROOT / "defconfigs" / "mnist8k-seeds-range",
+            out,
+            *downloads_needed("mnist8k-seeds-range"),
+        )
+        == 0
+    )
     seeds = []
     for config in sorted(out.glob("config_*")):
         text = config.read_text()

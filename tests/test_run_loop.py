@@ -14,6 +14,7 @@ from sweep_helpers import ksweep, only_sweep_dir, wait_until
 
 from ksweep.cli import main
 from ksweep.launch.options import LaunchOptions
+from ksweep.launch.pauses import STOP
 from ksweep.launch.runner import SweepSpec, start_sweep
 from ksweep.monitor.observers import DecisionLog, SummaryWriter
 from ksweep.sweep.trials import load_trials
@@ -25,15 +26,16 @@ pytestmark = pytest.mark.slow
 
 
 class StopAtEpoch:
-    """A rule that stops one named trial once it has streamed a given epoch."""
+    """A rule that pauses one named trial after a given epoch and stops it there."""
 
     def __init__(self, name: str, epoch: int) -> None:
         self.name, self.epoch = name, epoch
 
-    def decide(self, trial, row, view):
-        if trial.config_name == self.name and row["epoch"] >= self.epoch:
-            return {"state": "pruned", "rule": "test", "epoch": row["epoch"], "summary": "stop"}
-        return None
+    def pause_epochs(self, trial):
+        return (self.epoch,) if trial.config_name == self.name else ()
+
+    def decide(self, trial, epoch, view):
+        return STOP, {"state": "pruned", "rule": "test", "epoch": epoch, "summary": "stop"}
 
 
 def test_one_of_two_running_trials_is_stopped_and_the_other_completes(tmp_path):
@@ -56,10 +58,9 @@ def test_one_of_two_running_trials_is_stopped_and_the_other_completes(tmp_path):
     assert result.exit_code == 0
     stopped, completed = result.records
     assert stopped["status"] == "pruned" and completed["status"] == "completed"
-    # Decided on epoch 2's numbers; the trial ends at the first epoch boundary after the
-    # request reached it (epoch 2, or 3 when epoch 3 was already under way).
+    # The trial paused after epoch 2 for the verdict, so it ends exactly there.
     ended = stopped["stopped"]["epoch"]
-    assert stopped["stopped"]["rule"] == "test" and 2 <= ended < 6
+    assert stopped["stopped"]["rule"] == "test" and ended == 2
     assert stopped["stopped"]["decided_at_epoch"] == 2
     assert stopped["epochs_run"] == ended and completed["epochs_run"] == 6
     sweep = result.folder.path

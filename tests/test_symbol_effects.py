@@ -62,6 +62,9 @@ FILES = {"DATA_DIR": SYNTHETIC, "DATA_SUBSET": "64"}
 ONECYCLE = {"LR_SCHEDULE": "onecycle"}
 STEP = {"LR_SCHEDULE": "step", "LR_STEP_EPOCHS": "1"}
 TINYRESNET = {"MODEL_SELECT_SMALL_RESNET": "y", "SMALL_RESNET_H1": "4", "SMALL_RESNET_H2": "16"}
+ROTATE = {"AUGMENT_ROTATION": "10"}
+SWA = {"SWA": "y", "SWA_EPOCHS": "2"}
+TTA = {"TTA": "y"}
 
 CASES: list[Case] = [
     # Model
@@ -86,10 +89,16 @@ CASES: list[Case] = [
     Case("AUGMENT_CROP_PADDING", "2"),
     Case("AUGMENT_FLIP", "y"),
     Case("AUGMENT_FLIP", "n", {"DATASET_SELECT_CIFAR10": "y", **FILES}),
+    Case("AUGMENT_OFF_LAST_EPOCHS", "1", ROTATE),
+    Case("AUGMENT_OFF_LAST_EPOCHS", "1", {"AUGMENT_CROP_PADDING": "2"}),
     Case("MODEL_SELECT_TINYCNN", "y"),
     Case("MODEL_SELECT_SMALL_RESNET", "y", SMALL_RESNET),
     Case("SMALL_RESNET_H1", "8", TINYRESNET),
     Case("SMALL_RESNET_H2", "0", TINYRESNET),
+    Case("SMALL_RESNET_DROPOUT", "0.5", TINYRESNET),
+    Case("MNIST8K_DROPOUT", "0.2", {"MODEL_SELECT_MNIST8K": "y"}),
+    Case("TINYCNN_DROPOUT", "0.5", {"MODEL_SELECT_TINYCNN": "y"}),
+    Case("MODEL_SELECT_MNIST_DWSEP", "y"),
     # Training
     Case("NUM_EPOCHS", "3"),
     Case("BATCH_SIZE", "32"),
@@ -105,6 +114,14 @@ CASES: list[Case] = [
     Case("GRAD_CLIP_NORM", "0.05"),
     Case("EMA", "y"),
     Case("EMA_DECAY", "0.5", {"EMA": "y"}),
+    # Weight averaging and test-time augmentation (SWA shows in its end-of-run evaluation)
+    Case("SWA", "y", {"MODEL_SELECT_MNIST8K": "y"}),
+    Case("SWA", "y"),
+    Case("SWA_EPOCHS", "1", {"MODEL_SELECT_MNIST8K": "y", **SWA}),
+    Case("TTA", "y"),
+    Case("TTA_ROTATIONS", "-10,0,10", TTA),
+    Case("TTA_FLIP", "y", TTA),
+    Case("TTA_FLIP", "n", {"DATASET_SELECT_CIFAR10": "y", **FILES, **TTA}),
     # Optimizer (from the default AdamWPrune, and into it from AdamW)
     Case("OPTIMIZER_SELECT_SGD", "y"),
     Case("OPTIMIZER_SELECT_ADAM", "y"),
@@ -156,6 +173,19 @@ EXEMPT: dict[str, str] = {
     "CUDA_GRAPHS": "CUDA only, like CUDA_BF16 (test_train_cuda.py)",
     "SWEEP_METRIC": "read by the analyzer, not the trainer",
     "SWEEP_GOAL": "read by the analyzer, not the trainer",
+    **dict.fromkeys(
+        (
+            "SWEEP_EARLY_STOP",
+            "SWEEP_ES_GRACE",
+            "SWEEP_ES_FACTOR",
+            "SWEEP_ES_WARMUP",
+            "SWEEP_ES_MIN_CONFIGS",
+            "SWEEP_ES_TOPK_EPOCHS",
+            "SWEEP_ES_TOPK_KEEP",
+        ),
+        "read by the sweep's early-stopping rule, not the trainer (tests/test_early_stop.py "
+        "and tests/test_stopping_rules.py)",
+    ),
 }
 
 _cache: dict[tuple, str] = {}

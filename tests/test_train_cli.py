@@ -33,6 +33,7 @@ EPOCH_KEYS = {
     "test_acc",
     "sparsity",
     "lr",
+    "augmented",  # whether the epoch trained on augmented images (the plain tail: False)
     "epoch_time",
 }
 FINAL_KEYS = {

@@ -88,3 +88,22 @@ def test_graphs_fall_back_to_eager_steps_for_pruning(tmp_path: Path) -> None:
     assert result["acceleration"] == "eager"
     assert any("CONFIG_CUDA_GRAPHS=y needs a step without host-side work" in x for x in lines)
     assert result["final_sparsity"] == pytest.approx(0.5, abs=0.005)
+
+
+def test_swa_tta_and_the_plain_tail_under_every_cuda_option(tmp_path: Path) -> None:
+    """The averaged copy, the view evaluation and the tail's buffer copy keep working when
+    the step is a CUDA graph reading a fixed input buffer, under bf16 and channels-last."""
+    late = {"SWA": "y", "SWA_EPOCHS": "3", "TTA": "y", "AUGMENT_OFF_LAST_EPOCHS": "2"}
+    result, lines = _train(
+        tmp_path,
+        "late",
+        MODEL_SELECT_MNIST8K="y",
+        CUDA_BF16="y",
+        CUDA_CHANNELS_LAST="y",
+        CUDA_GRAPHS="y",
+        **late,
+    )
+    assert result["acceleration"] == "bf16+channels_last+graphs"
+    assert [h["augmented"] for h in result["history"]] == [True] * 4 + [False] * 2
+    assert result["swa_snapshots"] == 3 and result["swa_test_acc"] > 85.0
+    assert result["test_acc"] > 85.0 and result["single_view_test_acc"] > 85.0

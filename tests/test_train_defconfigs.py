@@ -19,7 +19,7 @@ from ksweep.train.model_registry import build_model
 from ksweep.train.settings import settings_from_config
 from ksweep.train.trainer import train
 
-TRAINING_DEFCONFIGS = ["mnist8k", "tinycnn-cifar10"]
+TRAINING_DEFCONFIGS = ["mnist8k", "tinycnn-cifar10", "mnist-dwsep", "tinycnn-ablation"]
 
 
 def resolved(name: str, *assignments: tuple[str, str]) -> dict[str, str]:
@@ -47,6 +47,23 @@ def test_mnist8k_defconfig_is_the_target_setup() -> None:
     assert params < 8000
     # No path of one machine: the default data/ (where `make data-link` puts a local copy).
     assert settings.data_dir == "data"
+
+
+def test_mnist_dwsep_defconfig_is_the_target_setup_under_5000_parameters() -> None:
+    settings = settings_from_config(resolved("mnist-dwsep"), allow_download=True)
+    assert (settings.model, settings.dataset, settings.num_epochs) == ("MNIST_DWSEP", "MNIST", 15)
+    assert settings.val_fraction == 0.0 and settings.train_size == 60000
+    assert (settings.swa_epochs, settings.tta_rotations) == (5, (-3.0, 0.0, 3.0))
+    params = sum(p.numel() for p in build_model("MNIST_DWSEP", 1, 10, 28).parameters())
+    assert params < 5000
+
+
+def test_tinycnn_ablation_base_is_the_studys_setup() -> None:
+    """256 CIFAR-10 images, batch 128, plain images (the study's ToTensor() only)."""
+    settings = settings_from_config(resolved("tinycnn-ablation"), allow_download=True)
+    assert (settings.model, settings.dataset) == ("TINYCNN", "CIFAR10")
+    assert (settings.data_subset, settings.batch_size, settings.steps_per_epoch) == (256, 128, 2)
+    assert (settings.augment_crop_padding, settings.augment_flip) == (0, False)
 
 
 @pytest.mark.slow

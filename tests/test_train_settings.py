@@ -11,6 +11,7 @@ import pytest
 import torch
 from conftest_train import MNIST_DIR, REPO_ROOT, requires_mnist, resolved_values, write_config
 
+from ksweep.cli import main
 from ksweep.train.checks import settings_warnings
 from ksweep.train.data import load_data
 from ksweep.train.model_registry import MODELS, ModelSpec
@@ -99,8 +100,37 @@ VALID = [
             "spectral_topk": 0,
             "cuda_graphs": False,
             "model_options": (),
+            "augment_off_last_epochs": 0,
+            "swa_epochs": 0,
+            "tta_rotations": (),
+            "tta_flip": False,
         },
         id="new-symbols-default-to-the-old-behaviour",
+    ),
+    pytest.param(
+        {
+            "TTA": "y",
+            "TTA_ROTATIONS": "-2, 0, +2.5",
+            "SWA": "y",
+            "SWA_EPOCHS": "3",
+            "AUGMENT_ROTATION": "7",
+            "AUGMENT_OFF_LAST_EPOCHS": "2",
+            "MODEL_SELECT_MNIST8K": "y",
+            "MNIST8K_DROPOUT": "0.1",
+        },
+        {
+            "tta_rotations": (-2.0, 0.0, 2.5),
+            "tta_flip": False,
+            "swa_epochs": 3,
+            "augment_off_last_epochs": 2,
+            "model_options": (("dropout", 0.1),),
+        },
+        id="playground-options",
+    ),
+    pytest.param(
+        {"DATASET_SELECT_CIFAR10": "y", "TTA": "y", "MODEL_SELECT_TINYCNN": "y"},
+        {"tta_rotations": (-3.0, 0.0, 3.0), "tta_flip": True, "model_options": (("dropout", 0.0),)},
+        id="tta-flips-cifar-by-default",
     ),
     pytest.param(
         {
@@ -132,8 +162,13 @@ VALID = [
         id="step-schedule",
     ),
     pytest.param(
-        {"MODEL_SELECT_SMALL_RESNET": "y", "SMALL_RESNET_H1": "16", "SMALL_RESNET_H2": "0"},
-        {"model": "SMALL_RESNET", "model_options": (("h1", 16), ("h2", 0))},
+        {
+            "MODEL_SELECT_SMALL_RESNET": "y",
+            "SMALL_RESNET_H1": "16",
+            "SMALL_RESNET_H2": "0",
+            "SMALL_RESNET_DROPOUT": "0.25",
+        },
+        {"model": "SMALL_RESNET", "model_options": (("h1", 16), ("h2", 0), ("p_drop", 0.25))},
         id="model-options",
     ),
     pytest.param(
@@ -186,6 +221,71 @@ def test_warnings_for_schedules_that_cannot_prune_as_named(tmp_path: Path) -> No
     assert "there is no ramp" in settings_warnings(default)[0].message
     short = settings_from_config(resolved_values(tmp_path, {"NUM_EPOCHS": "1"}))
     assert "no weight is ever pruned" in settings_warnings(short)[0].message
+
+
+WARNINGS = [
+    pytest.param(
+        {"AUGMENT_ROTATION": "7", "NUM_EPOCHS": "3", "AUGMENT_OFF_LAST_EPOCHS": "3"},
+        "CONFIG_AUGMENT_OFF_LAST_EPOCHS=3 is not below CONFIG_NUM_EPOCHS=3, so no epoch is "
+        "augmented; fix: a tail shorter than the run, e.g. 2",
+        ("AUGMENT_OFF_LAST_EPOCHS", "NUM_EPOCHS"),
+        id="tail-as-long-as-the-run",
+    ),
+    pytest.param(
+        {"AUGMENT_OFF_LAST_EPOCHS": "2"},
+        "CONFIG_AUGMENT_OFF_LAST_EPOCHS=2 has no effect: no augmentation is on",
+        ("AUGMENT_OFF_LAST_EPOCHS", "AUGMENT_ROTATION"),
+        id="tail-without-augmentation",
+    ),
+    pytest.param(
+        {"SWA": "y", "SWA_EPOCHS": "12"},
+        "CONFIG_SWA_EPOCHS=12 is more than CONFIG_NUM_EPOCHS=10, so SWA averages all 10 epochs",
+        ("SWA_EPOCHS", "NUM_EPOCHS"),
+        id="swa-window-longer-than-the-run",
+    ),
+    pytest.param(
+        {"TTA": "y", "TTA_FLIP": "y"},
+        "CONFIG_TTA_FLIP=y averages over mirrored digits images, whose classes change under "
+        "mirroring (a mirrored digit is no digit); fix: CONFIG_TTA_FLIP=n",
+        ("TTA_FLIP", "DATASET_SELECT"),
+        id="tta-flips-digits",
+    ),
+    pytest.param(
+        {"AUGMENT_FLIP": "y"},
+        "CONFIG_AUGMENT_FLIP=y trains on mirrored digits images",
+        ("AUGMENT_FLIP", "DATASET_SELECT"),
+        id="augment-flips-digits",
+    ),
+    pytest.param(
+        {"TTA": "y", "TTA_ROTATIONS": "0"},
+        'CONFIG_TTA=y with CONFIG_TTA_ROTATIONS="0" and no flip evaluates the plain image only',
+        ("TTA_ROTATIONS", "TTA"),
+        id="tta-with-one-plain-view",
+    ),
+]
+
+
+@pytest.mark.parametrize(("overrides", "message", "symbols"), WARNINGS)
+def test_warnings_for_late_training_options(
+    tmp_path: Path, overrides: dict, message: str, symbols: tuple[str, ...]
+) -> None:
+    base = {"PRUNING_METHOD": "none", **overrides}  # no pruning warnings in the way
+    found = settings_warnings(settings_from_config(resolved_values(tmp_path, base)))
+    assert [(w.symbols, message in w.message) for w in found] == [(symbols, True)], found
+
+
+def test_no_warning_for_the_playground_recipe_or_cifar_flips(tmp_path: Path) -> None:
+    recipe = {
+        "PRUNING_METHOD": "none",
+        "AUGMENT_ROTATION": "7",
+        "NUM_EPOCHS": "15",
+        "AUGMENT_OFF_LAST_EPOCHS": "2",
+        "SWA": "y",
+        "TTA": "y",
+    }
+    assert settings_warnings(settings_from_config(resolved_values(tmp_path, recipe))) == []
+    cifar = {"PRUNING_METHOD": "none", "DATASET_SELECT_CIFAR10": "y", "TTA": "y"}
+    assert settings_warnings(settings_from_config(resolved_values(tmp_path, cifar))) == []
 
 
 # --- bad configs -> SettingsError -------------------------------------------------------------
@@ -272,6 +372,32 @@ BAD += [
         {"VAL_FRACTION": "0.5", "BATCH_SIZE": "800"},
         "CONFIG_BATCH_SIZE must not exceed the 718 training images",
         id="batch-larger-than-what-validation-leaves",
+    ),
+    pytest.param(
+        {"TTA": "y", "TTA_ROTATIONS": "-3,zero,3"},
+        "CONFIG_TTA_ROTATIONS must list angles in degrees from -180 to 180, separated by "
+        "commas, found '-3,zero,3'",
+        id="tta-rotation-not-a-number",
+    ),
+    pytest.param(
+        {"TTA": "y", "TTA_ROTATIONS": "0,270"},
+        "CONFIG_TTA_ROTATIONS must list angles in degrees from -180 to 180",
+        id="tta-rotation-too-large",
+    ),
+    pytest.param(
+        {"TTA": "y", "TTA_ROTATIONS": ""},
+        "CONFIG_TTA_ROTATIONS must list angles in degrees",
+        id="tta-without-views",
+    ),
+    pytest.param(
+        {"TTA": "y", "TTA_ROTATIONS": "3,-3,3.0"},
+        "CONFIG_TTA_ROTATIONS must not repeat an angle",
+        id="tta-rotation-twice",
+    ),
+    pytest.param(
+        {"MODEL_SELECT_MNIST8K": "y", "MNIST8K_DROPOUT": "1"},
+        "1 is outside CONFIG_MNIST8K_DROPOUT's allowed interval [0, 1)",
+        id="dropout-one",
     ),
 ]
 
@@ -416,3 +542,26 @@ def test_cli_exits_2_on_missing_mnist_offline(tmp_path: Path) -> None:
 def test_cli_exits_2_on_unreadable_config(tmp_path: Path) -> None:
     proc = _run_cli(tmp_path / "absent", tmp_path / "out")
     assert proc.returncode == 2 and proc.stderr.startswith("error: --config must name")
+
+
+def test_the_generator_points_each_late_option_problem_at_its_range_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Pre-flight runs these checks on every configuration, before anything trains."""
+    range_file = tmp_path / "late-range"
+    range_file.write_text(
+        f"# ksweep: base={REPO_ROOT / 'defconfigs' / 'mnist8k'}\n"
+        "CONFIG_NUM_EPOCHS=3\n"
+        "CONFIG_SWA=y\n"
+        "CONFIG_SWA_EPOCHS=5\n"
+        "CONFIG_AUGMENT_OFF_LAST_EPOCHS=3\n"
+        "CONFIG_TTA=y\n"
+        'CONFIG_TTA_ROTATIONS="-3,0,3"|"1,1"\n'
+    )
+    argv = ["--kconfig", str(REPO_ROOT / "Kconfig"), "generate", str(range_file)]
+    assert main([*argv, "--out", str(tmp_path / "out"), "--allow-download"]) == 2
+    err = capsys.readouterr().err
+    assert f"{range_file}:4: warning: CONFIG_SWA_EPOCHS=5 is more than CONFIG_NUM_EPOCHS=3" in err
+    assert f"{range_file}:5: warning: CONFIG_AUGMENT_OFF_LAST_EPOCHS=3 is not below" in err
+    assert f"{range_file}:7: error: CONFIG_TTA_ROTATIONS must not repeat an angle" in err
+    assert "(config_002)" in err and not (tmp_path / "out").exists()

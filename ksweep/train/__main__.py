@@ -30,6 +30,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="train on this device whatever CONFIG_DEVICE says (a sweep's DEVICE=)",
     )
     parser.add_argument(
+        "--pause-after",
+        type=_epoch_list,
+        default=(),
+        metavar="E1,E2,...",
+        help="after these epochs, wait for the launcher's early-stopping verdict",
+    )
+    parser.add_argument(
         "--offline",
         action="store_true",
         help="never try to download a missing dataset; report it as an error instead",
@@ -58,7 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ksweep.train.trainer import TrainingDiverged, train
 
     try:
-        train(settings, args.out)
+        train(settings, args.out, pause_after=args.pause_after)
     except SettingsError as exc:
         print(exc, file=sys.stderr, flush=True)
         return EXIT_BAD_INPUT
@@ -66,6 +73,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr, flush=True)
         return EXIT_DIVERGED
     return EXIT_OK
+
+
+def _epoch_list(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a comma-separated list of epochs"
+        ) from None
 
 
 def _fail(message: str) -> int:

@@ -36,6 +36,7 @@ class DatasetSpec:
     subdirs: tuple[str, ...] = ()  # folders under DATA_DIR searched after DATA_DIR itself
     gzip_ok: bool = False  # whether each file may also be present as NAME.gz
     files_description: str = ""  # "four idx files", for messages
+    mirror_invariant: bool = False  # a left-right mirrored image shows the same class
 
     @property
     def name(self) -> str:
@@ -123,17 +124,20 @@ DATASETS: dict[str, DatasetSpec] = {
         ),
         DatasetSpec(
             "FASHION_MNIST", "Fashion-MNIST", 1, 28, 10, 60000, 10000,
-            mean=(0.2860,), std=(0.3530,), subdirs=("FashionMNIST/raw",), **_IDX,
+            mean=(0.2860,), std=(0.3530,), subdirs=("FashionMNIST/raw",), mirror_invariant=True,
+            **_IDX,
         ),
         DatasetSpec(
             "CIFAR10", "CIFAR-10", 3, 32, 10, 50000, 10000,
             mean=_CIFAR10_MEAN, std=_CIFAR10_STD, files=CIFAR10_FILES,
             subdirs=("cifar-10-batches-py",), files_description="six python batches",
+            mirror_invariant=True,
         ),
         DatasetSpec(
             "CIFAR100", "CIFAR-100", 3, 32, 100, 50000, 10000,
             mean=_CIFAR100_MEAN, std=_CIFAR100_STD, files=CIFAR100_FILES,
             subdirs=("cifar-100-python",), files_description="two python pickles",
+            mirror_invariant=True,
         ),
     )
 }  # fmt: skip

@@ -121,10 +121,12 @@ def data_dir_problems(spec: DatasetSpec, data_dir: str, allow_download: bool) ->
 def settings_warnings(settings: TrainSettings) -> list[Problem]:
     """Legal but probably unintended settings, worth a line before training.
 
-    A step schedule that never steps, and pruning schedules that cannot do
-    what the names suggest. The pruning ones are warnings, not errors:
-    a quick 1-epoch run of a long recipe must still work, and the measured
-    ``final_sparsity`` then shows honestly what happened. Each names its numbers.
+    A step schedule that never steps; an augmentation tail, SWA window or TTA
+    that cannot do what its name suggests, or mirrors digits; pruning
+    schedules that cannot do what the names suggest. They are warnings, not
+    errors: a quick 1-epoch run of a long recipe must still work, and the
+    measured figures (``final_sparsity``, each epoch's ``augmented``) then
+    show honestly what happened. Each names its numbers.
     """
     notes: list[Problem] = []
     if settings.lr_schedule == "step" and settings.lr_step_epochs >= settings.num_epochs:
@@ -136,9 +138,74 @@ def settings_warnings(settings: TrainSettings) -> list[Problem]:
                 ("LR_STEP_EPOCHS", "NUM_EPOCHS"),
             )
         )
+    notes += _augmentation_warnings(settings) + _averaging_and_tta_warnings(settings)
     if settings.pruning_method == "none":
         return notes
     return notes + _pruning_warnings(settings)
+
+
+def _augmentation_warnings(s: TrainSettings) -> list[Problem]:
+    found: list[Problem] = []
+    augments = s.augment_rotation > 0 or s.augment_crop_padding > 0 or s.augment_flip
+    tail, epochs = s.augment_off_last_epochs, s.num_epochs
+    if tail and not augments:
+        found.append(
+            Problem(
+                f"CONFIG_AUGMENT_OFF_LAST_EPOCHS={tail} has no effect: no augmentation is on "
+                "(CONFIG_AUGMENT_ROTATION, CONFIG_AUGMENT_CROP_PADDING and CONFIG_AUGMENT_FLIP "
+                "are all off)",
+                ("AUGMENT_OFF_LAST_EPOCHS", "AUGMENT_ROTATION"),
+            )
+        )
+    elif tail >= epochs and augments:
+        found.append(
+            Problem(
+                f"CONFIG_AUGMENT_OFF_LAST_EPOCHS={tail} is not below CONFIG_NUM_EPOCHS={epochs}, "
+                "so no epoch is augmented; fix: a tail shorter than the run, e.g. "
+                f"{max(1, min(3, epochs - 1))}",
+                ("AUGMENT_OFF_LAST_EPOCHS", "NUM_EPOCHS"),
+            )
+        )
+    if s.augment_flip and not s.dataset_spec.mirror_invariant:
+        found.append(
+            Problem(
+                f"CONFIG_AUGMENT_FLIP=y trains on mirrored {s.dataset_spec.title} images, whose "
+                "classes change under mirroring (a mirrored digit is no digit)",
+                ("AUGMENT_FLIP", "DATASET_SELECT"),
+            )
+        )
+    return found
+
+
+def _averaging_and_tta_warnings(s: TrainSettings) -> list[Problem]:
+    found: list[Problem] = []
+    if s.swa_epochs > s.num_epochs:
+        found.append(
+            Problem(
+                f"CONFIG_SWA_EPOCHS={s.swa_epochs} is more than CONFIG_NUM_EPOCHS={s.num_epochs}, "
+                f"so SWA averages all {s.num_epochs} epochs, the first ones from near the random "
+                f"initialisation; fix: at most {s.num_epochs}, usually the last few",
+                ("SWA_EPOCHS", "NUM_EPOCHS"),
+            )
+        )
+    if s.tta_rotations == (0.0,) and not s.tta_flip:
+        found.append(
+            Problem(
+                'CONFIG_TTA=y with CONFIG_TTA_ROTATIONS="0" and no flip evaluates the plain image '
+                'only, so TTA changes nothing; fix: add angles, e.g. "-3,0,3"',
+                ("TTA_ROTATIONS", "TTA"),
+            )
+        )
+    if s.tta_flip and not s.dataset_spec.mirror_invariant:
+        found.append(
+            Problem(
+                f"CONFIG_TTA_FLIP=y averages over mirrored {s.dataset_spec.title} images, whose "
+                "classes change under mirroring (a mirrored digit is no digit); fix: "
+                "CONFIG_TTA_FLIP=n",
+                ("TTA_FLIP", "DATASET_SELECT"),
+            )
+        )
+    return found
 
 
 def _pruning_warnings(s: TrainSettings) -> list[Problem]:

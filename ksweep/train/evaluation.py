@@ -3,12 +3,37 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 EVAL_BATCH = 1000  # images per forward pass when evaluating; memory-bound, not a hyperparameter
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One evaluation of a split: mean cross-entropy and accuracy in percent.
+
+    With test-time augmentation both are the views' (mean softmax over the
+    views) and ``single_view_acc`` is the plain image's accuracy, measured in
+    the same pass; without it ``single_view_acc`` is None.
+    """
+
+    loss: float
+    acc: float
+    single_view_acc: float | None = None
+
+
+def logits_of(
+    model: nn.Module, batch: Tensor, *, bf16: bool = False, channels_last: bool = False
+) -> Tensor:
+    """float32 logits of ``batch`` (the caller sets eval mode and no_grad)."""
+    if channels_last:
+        batch = batch.contiguous(memory_format=torch.channels_last)
+    with torch.autocast(device_type=batch.device.type, dtype=torch.bfloat16, enabled=bf16):
+        return model(batch).float()
 
 
 @torch.no_grad()
@@ -21,10 +46,7 @@ def evaluate(
     correct = torch.zeros((), dtype=torch.long, device=y.device)
     for start in range(0, len(y), EVAL_BATCH):
         batch = x[start : start + EVAL_BATCH]
-        if channels_last:
-            batch = batch.contiguous(memory_format=torch.channels_last)
-        with torch.autocast(device_type=y.device.type, dtype=torch.bfloat16, enabled=bf16):
-            logits = model(batch).float()
+        logits = logits_of(model, batch, bf16=bf16, channels_last=channels_last)
         target = y[start : start + EVAL_BATCH]
         loss_sum += F.cross_entropy(logits, target, reduction="sum")
         correct += (logits.argmax(dim=1) == target).sum()

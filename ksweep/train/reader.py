@@ -68,6 +68,31 @@ class ConfigReader:
         assert value is not None  # check_string_value accepted it
         return float(value)
 
+    def degrees(self, name: str, limit: float) -> tuple[float, ...]:
+        """A comma-separated list of distinct angles within [-limit, limit] ("-3,0,3")."""
+        raw = self._raw(name)
+        if raw is None:
+            return ()
+        angles: list[float] = []
+        for item in raw.split(","):
+            value = parse_float(item)
+            if value is None or abs(value) > limit:
+                self.problem(
+                    f"CONFIG_{name} must list angles in degrees from {-limit:g} to {limit:g}, "
+                    f'separated by commas, found {raw!r}; fix: e.g. CONFIG_{name}="-3,0,3"',
+                    name,
+                )
+                return ()
+            angles.append(float(value))
+        if len(set(angles)) != len(angles):
+            self.problem(
+                f"CONFIG_{name} must not repeat an angle (a view counted twice weighs double), "
+                f"found {raw!r}; fix: list each angle once",
+                name,
+            )
+            return ()
+        return tuple(angles)
+
     def enum(self, name: str) -> str:
         raw = self._raw(name)
         if raw is None:

@@ -68,6 +68,7 @@ class TrainSettings:
     augment_rotation: float = 0.0  # degrees, uniform in [-d, d]; 0 = off
     augment_crop_padding: int = 0  # pixels of random-crop padding; 0 = off
     augment_flip: bool = False  # random horizontal flips
+    augment_off_last_epochs: int = 0  # the last N epochs train on plain images; 0 = never
     nesterov: bool = False  # SGD only
     lr_schedule: str = "none"  # "none", "step", "cosine" or "onecycle"
     lr_step_epochs: int = 0  # step schedule: epochs between decays
@@ -76,6 +77,9 @@ class TrainSettings:
     label_smoothing: float = 0.0  # training loss only
     grad_clip_norm: float = 0.0  # max global gradient L2 norm; 0 = off
     ema_decay: float = 0.0  # per-step EMA decay of the evaluated weights; 0 = EMA off
+    swa_epochs: int = 0  # SWA averages the weights after each of the last N epochs; 0 = off
+    tta_rotations: tuple[float, ...] = ()  # degrees, one evaluation view each; () = TTA off
+    tta_flip: bool = False  # TTA adds the mirror image of every rotated view
     save_checkpoint: bool = False  # best.pt in the output folder
     spectral_topk: int = 0  # singular values per weight matrix in spectral.json; 0 = off
     cpu_channels_last: bool = False  # NHWC layout on the CPU (speed only)
@@ -122,6 +126,7 @@ def _model_and_data(r: ConfigReader) -> Fields:
         "augment_rotation": r.decimal("AUGMENT_ROTATION"),
         "augment_crop_padding": r.integer("AUGMENT_CROP_PADDING", 0),
         "augment_flip": r.boolean("AUGMENT_FLIP"),
+        "augment_off_last_epochs": r.integer("AUGMENT_OFF_LAST_EPOCHS", 0),
     }
 
 
@@ -141,6 +146,15 @@ def _schedule(r: ConfigReader) -> Fields:
         "grad_clip_norm": r.decimal("GRAD_CLIP_NORM"),
         "ema_decay": r.when(ema, lambda: r.decimal("EMA_DECAY"), 0.0),
         "seed": r.integer("SEED", 0, 2**32 - 1),  # numpy and scikit-learn seeds are 32-bit
+    }
+
+
+def _averaging_and_evaluation(r: ConfigReader) -> Fields:
+    swa, tta = r.boolean("SWA"), r.boolean("TTA")
+    return {
+        "swa_epochs": r.when(swa, lambda: r.integer("SWA_EPOCHS", 1), 0),
+        "tta_rotations": r.when(tta, lambda: r.degrees("TTA_ROTATIONS", 180.0), ()),
+        "tta_flip": r.when(tta, lambda: r.boolean("TTA_FLIP"), False),
     }
 
 
@@ -201,7 +215,14 @@ def _run_and_outputs(r: ConfigReader) -> Fields:
 
 # Each section reads one menu's symbols; a symbol whose ``depends on`` is unmet is absent
 # from a resolved config and only read where it applies.
-SECTIONS = (_model_and_data, _schedule, _optimizer, _pruning, _run_and_outputs)
+SECTIONS = (
+    _model_and_data,
+    _schedule,
+    _averaging_and_evaluation,
+    _optimizer,
+    _pruning,
+    _run_and_outputs,
+)
 
 
 def settings_from_config(

@@ -10,7 +10,11 @@ metrics files.
 Validation accuracy is what a sweep should select on; test accuracy is
 reported per epoch because the sweep guide ranks on it, together with
 ``test_acc_at_best_val`` for an unbiased pick. With CONFIG_EMA the averaged
-weights are the model: evaluated, checkpointed, measured and reported.
+weights are the model: evaluated, checkpointed, measured and reported. With
+CONFIG_TTA every evaluation is the views' (:mod:`ksweep.train.tta`); with
+CONFIG_SWA the weight average is evaluated once, after the last epoch
+(:mod:`ksweep.train.swa`); CONFIG_AUGMENT_OFF_LAST_EPOCHS trains the last
+epochs on the plain images.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from __future__ import annotations
 import math
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,7 +36,6 @@ from ksweep.sweep.layout import (
     EPOCHS_FILE,
     FINAL_METRICS,
     SPECTRAL_FILE,
-    STOP_REQUEST,
 )
 from ksweep.train.acceleration import Acceleration, CapturedSteps, resolve_acceleration
 from ksweep.train.augment import Augmentation
@@ -40,17 +43,16 @@ from ksweep.train.checkpoint import save_checkpoint
 from ksweep.train.checks import settings_warnings
 from ksweep.train.data import DataSplits, load_data
 from ksweep.train.ema import WeightEMA
-from ksweep.train.evaluation import evaluate, weights_digest
+from ksweep.train.evaluation import Measurement, evaluate, weights_digest
 from ksweep.train.faults import FaultInjector
 from ksweep.train.metrics import EpochLog
 from ksweep.train.model_registry import MODELS
 from ksweep.train.optim import build_optimizer
 from ksweep.train.outcome import (
     TrainingDiverged,
-    accuracy_summary,
+    after_epoch,
     check_loss,
     progress_line,
-    stop_request,
     stopped_record,
 )
 from ksweep.train.prune import Pruner, SparsitySchedule, measured_sparsity
@@ -59,6 +61,9 @@ from ksweep.train.schedules import LrSchedule
 from ksweep.train.settings import TrainSettings
 from ksweep.train.spectral import top_singular_values
 from ksweep.train.step import TrainStep
+from ksweep.train.summary import closing_line, final_metrics, header
+from ksweep.train.swa import WeightAverage, swa_metrics
+from ksweep.train.tta import TestTimeAugmentation, evaluate_views
 
 __all__ = ["Run", "TrainingDiverged", "evaluate", "prepare", "train", "weights_digest"]
 
@@ -84,6 +89,8 @@ class Run:
     captured: CapturedSteps | None
     shuffle: torch.Generator  # batch order
     augment_rng: torch.Generator  # augmentation draws
+    swa: WeightAverage | None = None
+    tta: TestTimeAugmentation | None = None
     steps_done: int = 0
 
     @property
@@ -95,15 +102,22 @@ class Run:
     def steps_per_epoch(self) -> int:
         return math.ceil(len(self.data.train_y) / self.settings.batch_size)
 
+    def augments(self, epoch: int) -> bool:
+        """Whether ``epoch`` trains on augmented images (augmentation on, not in the plain tail)."""
+        last_augmented = self.settings.num_epochs - self.settings.augment_off_last_epochs
+        return self.augmentation.active and epoch <= last_augmented
+
     def train_epoch(self, epoch: int) -> tuple[float, float, float]:
-        """One pass over the shuffled (and augmented) training split.
+        """One pass over the shuffled (and, outside the plain tail, augmented) training split.
 
         Returns (mean loss, accuracy in percent, learning rate of the epoch's last step).
         """
         self.model.train()
         data = self.data
-        if self.augmentation.active:
+        if self.augments(epoch):
             self.step.x.copy_(self.augmentation.apply(data.train_x, data.black, self.augment_rng))
+        elif self.augmentation.active:  # the plain tail: back to the images as loaded
+            self.step.x.copy_(data.train_x)
         n, batch_size = len(data.train_y), self.settings.batch_size
         order = torch.randperm(n, generator=self.shuffle).to(data.train_y.device)
         for batch, start in enumerate(range(0, n, batch_size)):
@@ -124,13 +138,26 @@ class Run:
         loss_sum, correct = self.step.take_totals()
         return loss_sum / n, 100.0 * correct / n, last_lr
 
-    def evaluate(self, x: Tensor, y: Tensor) -> tuple[float, float] | tuple[None, None]:
-        """(mean loss, accuracy) of the evaluated network on ``x``, ``y``; Nones if empty."""
+    def evaluate(self, x: Tensor, y: Tensor, model: nn.Module | None = None) -> Measurement | None:
+        """``model`` (default: the evaluated network) on ``x``, ``y``, with TTA if configured.
+
+        None for an empty split.
+        """
         if len(y) == 0:
-            return None, None
-        return evaluate(
-            self.evaluated, x, y, bf16=self.accel.bf16, channels_last=self.accel.channels_last
-        )
+            return None
+        net, accel = model if model is not None else self.evaluated, self.accel
+        if self.tta is not None:
+            return evaluate_views(
+                net,
+                x,
+                y,
+                self.tta,
+                self.data.black,
+                bf16=accel.bf16,
+                channels_last=accel.channels_last,
+            )
+        loss, acc = evaluate(net, x, y, bf16=accel.bf16, channels_last=accel.channels_last)
+        return Measurement(loss, acc)
 
 
 def prepare(settings: TrainSettings, device: str, *, say: Callable[[str], None]) -> Run:
@@ -171,6 +198,16 @@ def prepare(settings: TrainSettings, device: str, *, say: Callable[[str], None])
         optimizer,
     )
     ema = WeightEMA(model, settings.ema_decay) if settings.ema_decay > 0 else None
+    swa = (
+        WeightAverage(model, settings.swa_epochs, settings.num_epochs)
+        if settings.swa_epochs
+        else None
+    )
+    tta = (
+        TestTimeAugmentation(settings.tta_rotations, settings.tta_flip)
+        if settings.tta_rotations
+        else None
+    )
     augmentation = Augmentation(
         settings.augment_rotation, settings.augment_crop_padding, settings.augment_flip
     )
@@ -204,6 +241,8 @@ def prepare(settings: TrainSettings, device: str, *, say: Callable[[str], None])
         captured=CapturedSteps(step, optimizer) if accel.graphs else None,
         shuffle=torch.Generator().manual_seed(settings.seed),
         augment_rng=torch.Generator().manual_seed(settings.seed + AUGMENT_SEED_OFFSET),
+        swa=swa,
+        tta=tta,
     )
 
 
@@ -212,11 +251,13 @@ def train(
     out_dir: str | Path,
     *,
     log: Callable[[str], None] | None = None,
+    pause_after: Iterable[int] = (),
 ) -> dict[str, Any]:
     """Train once as ``settings`` say; write the metrics files; return the final metrics.
 
     After every epoch the run looks for the launcher's stop request and, if
-    there is one, ends there with its metrics (``stopped`` says why). Raises
+    there is one, ends there with its metrics (``stopped`` says why); after the
+    epochs in ``pause_after`` it first waits for an early-stopping verdict. Raises
     :class:`~ksweep.train.settings.SettingsError` for problems found while
     setting up (no GPU, dataset files unavailable or too small) and
     :class:`TrainingDiverged` when a loss breaks the divergence rule; in both
@@ -238,34 +279,38 @@ def train(
     run = prepare(settings, device, say=say)
     setup_time = _now(device) - setup_start
     params = sum(p.numel() for p in run.model.parameters())
-    say(_header(settings, run, params, setup_time))
+    say(header(settings, run, params, setup_time))
 
     loop_start = _now(device)
-    history, stopped = _epochs(settings, run, out, say)
+    history, stopped = _epochs(settings, run, out, say, frozenset(pause_after))
     training_time = _now(device) - loop_start
 
     if settings.spectral_topk:
         write_json_atomic(
             out / SPECTRAL_FILE, top_singular_values(run.evaluated, settings.spectral_topk)
         )
-    result = _final_metrics(settings, run, history, params, training_time, setup_time)
+    swa: dict[str, Any] = {}
+    if run.swa is not None:
+        accel = run.accel
+        swa = swa_metrics(
+            run.swa, run.evaluate, run.data, settings.batch_size, accel.bf16, accel.channels_last
+        )
+    result = final_metrics(settings, run, history, params, training_time, setup_time, swa)
     result["stopped"] = stopped
     write_json_atomic(out / FINAL_METRICS, result)
-    at_best = result["test_acc_at_best_val"]
-    say(
-        f"done: test {result['test_acc']:.2f}% (best {result['best_test_acc']:.2f}%, last "
-        f"{result['last3_epochs']} {result['last3_test_acc']:.2f}%"
-        + (f", at best val {at_best:.2f}%" if at_best is not None else "")
-        + f") | sparsity {result['final_sparsity']:.4f} | {training_time:.1f}s"
-        + (f" | stopped at epoch {stopped['epoch']}: {stopped['state']}" if stopped else "")
-    )
+    say(closing_line(result, training_time))
     return result
 
 
 def _epochs(
-    settings: TrainSettings, run: Run, out: Path, say: Callable[[str], None]
+    settings: TrainSettings,
+    run: Run,
+    out: Path,
+    say: Callable[[str], None],
+    pause_after: frozenset[int] = frozenset(),
 ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-    """Every epoch: train, evaluate, log; until the last one or a stop request."""
+    """Every epoch: train, evaluate, log; until the last one or a stop request (waiting for
+    an early-stopping verdict after each epoch in ``pause_after``)."""
     data, classes = run.data, run.data.spec.num_classes
     history: list[dict[str, Any]] = []
     best_val: float | None = None
@@ -275,21 +320,29 @@ def _epochs(
             run.faults.at_epoch_start(epoch)
             train_loss, train_acc, lr = run.train_epoch(epoch)
             check_loss(train_loss, epoch, classes)
-            val_loss, val_acc = run.evaluate(data.val_x, data.val_y)
-            if val_loss is not None:
-                check_loss(val_loss, epoch, classes, "validation loss")
-            _, test_acc = run.evaluate(data.test_x, data.test_y)
+            if run.swa is not None:
+                run.swa.after_epoch(epoch, run.pruner.masks)
+            val = run.evaluate(data.val_x, data.val_y)
+            if val is not None:
+                check_loss(val.loss, epoch, classes, "validation loss")
+            test = run.evaluate(data.test_x, data.test_y)
+            assert test is not None  # every dataset has a test split
+            val_acc = val.acc if val else None
             record = {
                 "epoch": epoch,
                 "train/loss": train_loss,
                 "train/acc": train_acc,
-                "val/loss": val_loss,
+                "val/loss": val.loss if val else None,
                 "val/acc": val_acc,
-                "test_acc": test_acc,
+                "test_acc": test.acc,  # TTA's under CONFIG_TTA
                 "sparsity": measured_sparsity(run.evaluated),
                 "lr": lr,  # the rate of the epoch's last step
+                "augmented": run.augments(epoch),
                 "epoch_time": _now(run.device) - epoch_start,
             }
+            if run.tta is not None:
+                record["single_view_val_acc"] = val.single_view_acc if val else None
+                record["single_view_test_acc"] = test.single_view_acc
             history.append(record)
             epoch_log.write(record)
             say(progress_line(record, settings.num_epochs))
@@ -298,53 +351,10 @@ def _epochs(
             best_val = val_acc if improved else best_val
             if settings.save_checkpoint and improved:
                 save_checkpoint(out / CHECKPOINT_FILE, run.evaluated)
-            request = stop_request(out / STOP_REQUEST)
+            request = after_epoch(out, epoch, pause_after)
             if request is not None and epoch < settings.num_epochs:
                 return history, stopped_record(request, epoch, settings.num_epochs)
     return history, None
-
-
-def _header(settings: TrainSettings, run: Run, params: int, setup_time: float) -> str:
-    n_train, n_val, n_test = run.data.sizes()
-    return (
-        f"{MODELS[settings.model].name}: {params:,} parameters | {run.data.spec.name}: "
-        f"{n_train} train / {n_val} val / {n_test} test | {settings.optimizer.lower()} "
-        f"lr {settings.learning_rate:g} ({settings.lr_schedule}) | pruning "
-        f"{settings.pruning_method} | ema {settings.ema_decay or 'off'} | device {run.device} "
-        f"({run.accel.describe()}) | seed {settings.seed} | setup {setup_time:.2f}s"
-    )
-
-
-def _final_metrics(
-    settings: TrainSettings,
-    run: Run,
-    history: list[dict[str, Any]],
-    params: int,
-    training_time: float,
-    setup_time: float,
-) -> dict[str, Any]:
-    return {
-        **accuracy_summary(history),
-        "final_sparsity": measured_sparsity(run.evaluated),
-        "params": params,
-        "training_time": training_time,
-        "setup_time": setup_time,
-        "device": run.device,
-        # CPU results depend on it (it changes the order of floating-point sums): a rerun
-        # matches bit for bit only with the same number of threads.
-        "threads": torch.get_num_threads(),
-        "seed": settings.seed,
-        "model": MODELS[settings.model].name,
-        "dataset": run.data.spec.name,
-        "num_classes": run.data.spec.num_classes,
-        "optimizer": settings.optimizer.lower(),
-        "pruning_method": settings.pruning_method,
-        "epochs": settings.num_epochs,
-        "steps": run.steps_done,
-        "acceleration": run.accel.describe(),
-        "weights_sha256": weights_digest(run.evaluated),
-        "history": history,
-    }
 
 
 def _now(device: str) -> float:
