@@ -108,7 +108,7 @@ lint: $(SETUP) ## ruff check and format check
 format: $(SETUP) ## ruff format the code
 	$(Q)$(PYTHON) -m ruff format ksweep models tests scripts
 
-bench: $(SETUP) | data-link ## benchmarks: per-trial overhead, throughput by JOBS, trainer speed, Ray
+bench: $(SETUP) | data-link ## benchmarks: per-trial overhead, throughput by JOBS, trainer speed, search, early stopping, Ray
 	$(Q)$(PYTHON) -m ksweep.bench
 
 clean: ## remove the generated configs (results and the virtual environment are kept)

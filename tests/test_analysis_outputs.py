@@ -1,5 +1,5 @@
 """Every output of a sweep folder, written from a synthetic sweep with real trial folders:
-results.csv, report.md, plots/, TensorBoard event files, the best defconfig, the comparison,
+results.csv, report.md, plots/, TensorBoard event files, the best defconfig,
 and the rule that the per-trial path stays light (no matplotlib, pandas or torch)."""
 
 import json
@@ -9,94 +9,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from synthetic_sweep import ACCURACIES, PNG, ROOT, make_sweep
 
 from ksweep.analysis import plotdata, plots
 from ksweep.analysis.core import analyze
 from ksweep.analysis.report import load_sweep, write_reports
 from ksweep.analysis.tensorboard import EVENT_FILE, read_scalars
 from ksweep.cli import main
-from ksweep.plan.kconfig import KconfigTree
-
-ROOT = Path(__file__).resolve().parents[1]
-PNG = b"\x89PNG\r\n\x1a\n"
-VARYING = ["CONFIG_OPTIMIZER_SELECT", "CONFIG_SEED"]
-
-
-def resolved_config(tree: KconfigTree, tmp: Path, lines: list[str]) -> str:
-    source = tmp / "defconfig.tmp"
-    source.write_text((ROOT / "defconfigs" / "quickstart").read_text() + "\n".join(lines) + "\n")
-    tree.load(source)
-    source.unlink()
-    return tree.config_text()
-
-
-def make_sweep(
-    folder: Path,
-    accuracies: dict[str, list[float | None]],
-    spectral=True,
-    config_lines: tuple[str, ...] = (),
-    validation: bool = True,
-) -> Path:
-    """A finished sweep of OPTIMIZER_SELECT x SEED with trial folders as the trainer leaves
-    them; None in ``accuracies`` is a failed seed. ``config_lines`` are added to every
-    trial's config; without ``validation`` the trials record no val/loss or val/acc."""
-    tree = KconfigTree(ROOT / "Kconfig")
-    folder.mkdir(parents=True)
-    records, n = [], 0
-    for opt, accs in accuracies.items():
-        for seed, acc in enumerate(accs):
-            n += 1
-            name = f"config_{n:03d}"
-            test_name = f"{name}_optimizer_select-{opt.lower()}_seed-{seed}"
-            trial = folder / test_name
-            trial.mkdir()
-            config = resolved_config(
-                tree,
-                folder,
-                [f"CONFIG_OPTIMIZER_SELECT_{opt}=y", f"CONFIG_SEED={seed}", *config_lines],
-            )
-            (trial / "config.txt").write_text(config)
-            done = acc is not None
-            rows = [
-                {
-                    "epoch": e,
-                    "train/loss": 2.3 / e,
-                    "val/loss": 2.3 / (e * (1.5 if done else 1.0)) if validation else None,
-                    "val/acc": min(99.0, (acc or 10.0) * e / 3) if validation else None,
-                    "test_acc": (acc or 10.0) * e / 3,
-                    "lr": 0.001,
-                    "epoch_time": 0.2,
-                }
-                for e in (1, 2, 3)
-            ]
-            (trial / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-            if done and spectral:
-                spectrum = {"conv1": [3.0 + seed, 1.5, 0.7], "fc1": [9.0, 2.0, 0.5, 0.1]}
-                (trial / "spectral.json").write_text(json.dumps(spectrum))
-            record = {
-                "config_file": name,
-                "test_name": test_name,
-                "status": "completed" if done else "failed",
-                "test_acc": acc,
-                "final_sparsity": 0.0 if done else None,
-                "training_time": 0.6 if done else None,
-                "val/loss": rows[-1]["val/loss"] if done else None,
-                "val/acc": rows[-1]["val/acc"] if done else None,
-                "params": 61706 if done else None,
-                "wall_time": 3.0 + seed * 0.1,
-                "seed": seed,
-                "CONFIG_OPTIMIZER_SELECT": opt,
-                "CONFIG_SEED": seed,
-                "error": None if done else "exit status 3: training diverged: loss is nan",
-                "log": f"{test_name}/output.log",
-            }
-            records.append(record)
-    (folder / "sweep_summary.json").write_text(json.dumps(records))
-    (folder / "manifest.json").write_text(json.dumps({"device_override": "cpu", "wall_time": 30}))
-    return folder
-
-
-ACCURACIES = {"SGD": [60.0, 62.0, 64.0], "ADAM": [97.0, 98.0, 96.0], "ADAMW": [97.0, 96.0, None]}
 
 
 @pytest.fixture(scope="module")
@@ -303,26 +222,6 @@ def test_rerunning_with_another_metric_replaces_every_output(tmp_path):
     assert not (ROOT / "defconfigs" / f"{folder.name}-best").exists()
 
 
-def test_sweep_compare_matches_configurations_and_judges_the_change(tmp_path, capsys):
-    a = make_sweep(tmp_path / "a", ACCURACIES, spectral=False)
-    b = make_sweep(
-        tmp_path / "b",
-        {"SGD": [80.0, 81.0, 82.0], "ADAM": [97.5, 97.0, 96.5], "ADAMW": [None, None, None]},
-        spectral=False,
-    )
-    assert main(["compare", str(a), str(b)]) == 0
-    out = capsys.readouterr().out
-    sgd = next(line for line in out.splitlines() if line.startswith("OPTIMIZER_SELECT=SGD"))
-    adam = next(line for line in out.splitlines() if line.startswith("OPTIMIZER_SELECT=ADAM "))
-    adamw = next(line for line in out.splitlines() if line.startswith("OPTIMIZER_SELECT=ADAMW"))
-    assert "+19.00 +- 4.16" in sgd and sgd.endswith("B better beyond noise")
-    assert "-0.00" in adam or "+0.00" in adam
-    assert adam.endswith("within noise")
-    assert adamw.endswith("failed in B")
-    assert "3 configurations in both sweeps; 1 changed beyond noise (1 better in B, 0 worse)" in out
-    assert main(["compare", str(a), str(tmp_path / "nope")]) == 2
-
-
 def test_the_per_trial_path_imports_neither_matplotlib_nor_pandas_nor_torch(tmp_path):
     folder = make_sweep(tmp_path / "sweep_20260101_140000", ACCURACIES, spectral=False)
     probe = (
@@ -368,35 +267,6 @@ def test_every_figure_renders_as_a_png(tmp_path):
         assert data.startswith(PNG), path
         assert len(data) > 15_000, f"{path.name} is suspiciously small ({len(data)} bytes)"
     assert sorted(p.name for p in (tmp_path / "png").iterdir()) == sorted(p.name for p in drawn)
-
-
-def test_sweep_compare_says_when_a_fixed_setting_differs(tmp_path, capsys):
-    a = make_sweep(tmp_path / "a", ACCURACIES, spectral=False)
-    b = make_sweep(
-        tmp_path / "b",
-        ACCURACIES,
-        spectral=False,
-        config_lines=('CONFIG_VAL_FRACTION="0"', "CONFIG_NUM_EPOCHS=4"),
-        validation=False,
-    )
-    assert main(["compare", str(a), str(b), "--metric", "test_acc"]) == 0
-    out = capsys.readouterr().out
-    assert (
-        "NOT like for like: 2 fixed settings differ between A and B, so a change below may "
-        "come from them rather than from the configuration:\n"
-        "  CONFIG_NUM_EPOCHS: A 8, B 4\n"
-        "  CONFIG_VAL_FRACTION: A 0.1, B 0\n"
-    ) in out
-    assert main(["compare", str(a), str(a)]) == 0
-    assert "Like for like: A and B share every fixed setting." in capsys.readouterr().out
-    # val/acc exists in A only: B's side is "not recorded", never "failed"
-    assert main(["compare", str(a), str(b), "--metric", "val/acc"]) == 0
-    adam = next(
-        line
-        for line in capsys.readouterr().out.splitlines()
-        if line.startswith("OPTIMIZER_SELECT=ADAM ")
-    )
-    assert adam.endswith("not recorded in B") and "failed" not in adam
 
 
 def test_analyze_refuses_a_metric_no_trial_recorded_and_keeps_the_reports(tmp_path, capsys):

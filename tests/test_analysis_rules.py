@@ -136,6 +136,20 @@ def test_no_edge_is_claimed_at_a_symbols_own_bound_or_for_a_choice():
     assert findings.range_edges(analysis) == []  # 0 is WEIGHT_DECAY's lowest possible value
 
 
+def test_an_int_symbols_kconfig_range_bounds_its_edge():
+    """0|2 epochs without augmentation, best at 0: Kconfig's range starts at 0, so nothing
+    lies below (it once proposed -2); 2|4 best at 2 proposes 1 (halving, as 2|4 doubles)."""
+    at_bound = [
+        trial(1, 95.0, AUGMENT_OFF_LAST_EPOCHS=0),
+        trial(2, 90.0, AUGMENT_OFF_LAST_EPOCHS=2),
+    ]
+    analysis = analyze(at_bound, ["CONFIG_AUGMENT_OFF_LAST_EPOCHS"], "test_acc")
+    assert findings.range_edges(analysis) == []
+    inside = [trial(1, 95.0, AUGMENT_OFF_LAST_EPOCHS=2), trial(2, 90.0, AUGMENT_OFF_LAST_EPOCHS=4)]
+    (edge,) = findings.range_edges(analyze(inside, ["CONFIG_AUGMENT_OFF_LAST_EPOCHS"], "test_acc"))
+    assert edge.proposal == "1"
+
+
 def test_an_int_symbol_widens_to_an_int():
     records = [trial(1, 90.0, NUM_EPOCHS=4), trial(2, 95.0, NUM_EPOCHS=8)]
     (edge,) = findings.range_edges(analyze(records, ["CONFIG_NUM_EPOCHS"], "test_acc"))

@@ -47,12 +47,16 @@ def start(*args: str, log: Path, kconfig: str = KCONFIG) -> subprocess.Popen:
     )
 
 
-def running_trials(results: Path) -> list[dict]:
+def running_trials(results: Path, since: float = 0.0) -> list[dict]:
+    """Trials whose status says running (with an epoch written), written at or after
+    ``since`` (a time.time()): a killed runner leaves its trials' statuses at running."""
     found = []
     for path in results.glob("sweep_*/config_*/status.json"):
         try:
+            if path.stat().st_mtime < since:
+                continue
             status = json.loads(path.read_text())
-        except ValueError:
+        except (OSError, ValueError):
             continue
         if status.get("state") == "running" and (path.parent / "metrics.jsonl").exists():
             found.append(status)
@@ -272,22 +276,32 @@ def test_chaos_sigkill_at_random_moments_then_resume(tmp_path):
     survives and every file is valid JSON; the last resume completes each trial once."""
     configs = generate(FAULTS / "chaos-range", tmp_path / "configs")
     results = tmp_path / "results"
-    moments = random.Random(2026).sample([2.0, 4.0, 6.0, 8.0, 10.0], 3)
+    moments = random.Random(2026).sample([1.0, 2.0, 3.0, 4.0, 5.0], 3)
     sweep = None
+    kills = 0
     for index, moment in enumerate(moments):
         if sweep is None:
             args = ["run", "--config-dir", str(configs), "--output-dir", str(results)]
         else:
             args = ["run", "--resume", str(sweep)]
+        began = time.time()
         runner = start(*args, "--jobs", "2", "--device", "cpu", log=tmp_path / f"log{index}")
-        assert wait_until(lambda: running_trials(results), 180), "nothing ever ran"
+        ran = wait_until(
+            lambda r=runner, t=began: running_trials(results, t) or r.poll() is not None, 180
+        )
+        assert ran, "nothing ever ran"
+        if runner.poll() is not None:
+            break  # the sweep finished before this moment came: nothing left to kill
         time.sleep(moment)
         runner.send_signal(signal.SIGKILL)
         runner.wait(timeout=30)
+        kills += 1
         sweep = only_sweep_dir(results)
         marker = str(sweep.resolve())
         assert wait_until(lambda m=marker: not processes_of(m), 10), processes_of(marker)
         all_json_is_valid(sweep)
+    assert kills >= 1, "no kill landed while trials ran"
+    sweep = only_sweep_dir(results)
     assert main(["run", "--resume", str(sweep), "--jobs", "2", "--quiet"]) == 0
     records = records_of(sweep)
     assert [r["config_file"] for r in records] == [f"config_00{i}" for i in range(1, 7)]

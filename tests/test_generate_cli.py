@@ -154,6 +154,7 @@ SHIPPED_RANGES = {  # every defconfigs/*-range and its number of configurations
     "mnist-dwsep-seeds-range": 3,
     "tinycnn-ablation-adam-range": 12,
     "tinycnn-ablation-sgd-range": 12,
+    "small-resnet-cifar100-search-range": 10,  # SAMPLES' default
 }
 # Ranges over CIFAR-10, which is not here offline: they generate only with downloads allowed
 # (or once CONFIG_DATA_DIR holds cifar-10-batches-py/).
@@ -164,6 +165,8 @@ CIFAR10_RANGES = (
 )
 CIFAR10_PRESENT = (ROOT / "data" / "cifar-10-batches-py" / "test_batch").is_file()
 # Ranges over MNIST in data/, which is there once `make data-link` has linked it.
+CIFAR100_RANGES = ("small-resnet-cifar100-search-range",)
+CIFAR100_PRESENT = (ROOT / "data" / "cifar-100-python" / "test").is_file()
 MNIST_RANGES = (
     "mnist8k-throughput-range",
     "mnist8k-seeds-range",
@@ -175,8 +178,10 @@ MNIST_PRESENT = any((ROOT / "data").glob("**/t10k-images-idx3-ubyte*"))
 
 def downloads_needed(name: str) -> tuple[str, ...]:
     """``--allow-download`` where the range's dataset is not in data/ (as in a bare clone)."""
-    absent = (name in CIFAR10_RANGES and not CIFAR10_PRESENT) or (
-        name in MNIST_RANGES and not MNIST_PRESENT
+    absent = (
+        (name in CIFAR10_RANGES and not CIFAR10_PRESENT)
+        or (name in CIFAR100_RANGES and not CIFAR100_PRESENT)
+        or (name in MNIST_RANGES and not MNIST_PRESENT)
     )
     return ("--allow-download",) if absent else ()
 

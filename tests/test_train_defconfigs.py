@@ -19,7 +19,13 @@ from ksweep.train.model_registry import build_model
 from ksweep.train.settings import settings_from_config
 from ksweep.train.trainer import train
 
-TRAINING_DEFCONFIGS = ["mnist8k", "tinycnn-cifar10", "mnist-dwsep", "tinycnn-ablation"]
+TRAINING_DEFCONFIGS = [
+    "mnist8k",
+    "tinycnn-cifar10",
+    "mnist-dwsep",
+    "tinycnn-ablation",
+    "small-resnet-cifar100",
+]
 
 
 def resolved(name: str, *assignments: tuple[str, str]) -> dict[str, str]:

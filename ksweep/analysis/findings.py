@@ -20,6 +20,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -28,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from ksweep.analysis.labels import join_names
 from ksweep.analysis.metrics import METRICS, TEST, VALIDATION, recorded
 from ksweep.analysis.stats import SEED_SYMBOL, Group
+from ksweep.project import KCONFIG_FILE, PROJECT_ROOT
 from ksweep.schema import FLOAT_SYMBOLS
 from ksweep.sweep.states import state_of
 
@@ -190,10 +192,44 @@ def _beyond(values: list[Decimal], side: str, integer: bool) -> Decimal:
     return proposal.to_integral_value() if integer else proposal
 
 
+@functools.cache
+def _int_range(name: str) -> tuple[int, int] | None:
+    """An int symbol's Kconfig ``range`` in the project's tree (under its defaults), or None
+    where the tree cannot say; Kconfig is the single owner of int bounds."""
+    try:
+        tree = _project_tree()
+        info = tree.symbol(name)
+        return tree.int_range(name) if info is not None and info.type == "int" else None
+    except Exception:  # a tree that does not load here only loses the bound
+        return None
+
+
+@functools.cache
+def _project_tree():  # noqa: ANN202 (kconfiglib is imported only when an edge needs it)
+    from ksweep.plan.kconfig import KconfigTree
+
+    tree = KconfigTree(PROJECT_ROOT / KCONFIG_FILE)
+    tree.load(None)
+    return tree
+
+
+def _limits(symbol: str) -> tuple[Decimal | None, Decimal | None]:
+    """The lowest and highest value the symbol takes: its float bounds, else its int range."""
+    name = symbol.removeprefix("CONFIG_")
+    if (bounds := FLOAT_SYMBOLS.get(name)) is not None:
+        return bounds.low, bounds.high
+    if (ints := _int_range(name)) is not None:
+        return Decimal(ints[0]), Decimal(ints[1])
+    return None, None
+
+
 def _allowed(symbol: str, value: Decimal, values: list[Decimal]) -> bool:
-    """Within the symbol's float bounds, and positive where every swept value is."""
+    """Within the symbol's float bounds or int range, and positive where every swept value is."""
     bounds = FLOAT_SYMBOLS.get(symbol.removeprefix("CONFIG_"))
     if bounds is not None and not bounds.contains(value):
+        return False
+    low, high = _limits(symbol) if bounds is None else (None, None)
+    if (low is not None and value < low) or (high is not None and value > high):
         return False
     return not (all(v > 0 for v in values) and value <= 0)
 
@@ -222,9 +258,9 @@ def range_edges(a: Analysis) -> list[Edge]:
         shown_proposal = None
         if _allowed(symbol, proposal, decimals):  # type: ignore[arg-type]
             shown_proposal = str(int(proposal)) if integer else format(proposal.normalize(), "f")
-        elif (bounds := FLOAT_SYMBOLS.get(symbol.removeprefix("CONFIG_"))) is not None:
-            limit = bounds.low if side == "lowest" else bounds.high
-            if value == limit:
+        else:
+            low, high = _limits(symbol)
+            if value == (low if side == "lowest" else high):
                 continue  # already at the symbol's own bound: nothing lies beyond
         edges.append(
             Edge(symbol, best.settings.get(symbol), side, [v for _, v in ordered], shown_proposal)

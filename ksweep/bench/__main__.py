@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import sys
 
-from ksweep.bench import overhead, search, trainer
+from ksweep.bench import early_stop, overhead, ray, search, trainer
 
-PARTS = {"overhead": overhead.run, "trainer": trainer.main, "search": search.main}
+PARTS = {
+    "overhead": overhead.run,
+    "trainer": trainer.main,
+    "search": search.main,
+    "early_stop": early_stop.run,
+    "ray": ray.run,
+}
 
 
 def main(argv: list[str]) -> int:
