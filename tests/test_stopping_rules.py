@@ -4,8 +4,18 @@ from __future__ import annotations
 
 import pytest
 
+from ksweep.sweep.trials import TrialSpec
 from ksweep.sweepers.audit import best_survivor, replay, topk_at_budget
-from ksweep.sweepers.stopping import CONTINUE, STOP, WAIT, ConfigCurve, RuleSettings, verdict
+from ksweep.sweepers.early_stop import EarlyStopper
+from ksweep.sweepers.stopping import (
+    CONTINUE,
+    STOP,
+    WAIT,
+    ConfigCurve,
+    RuleSettings,
+    spread,
+    verdict,
+)
 
 
 def curve(name, by_epoch, seeds=1, ended=None):
@@ -93,3 +103,48 @@ def test_the_audit_reports_when_a_rule_would_stop_the_winner():
     assert result.stopped_at == {"config_002": 1, "config_003": 1}
     finals = {name: seeds[0][4] for name, seeds in curves.items()}
     assert best_survivor(result, finals, "max") == "config_001"  # not the true winner
+
+
+def test_a_grid_is_judged_in_radical_inverse_order():
+    names = [f"config_{i:03d}" for i in range(1, 17)]
+    assert [int(n[-3:]) - 1 for n in spread(names)] == [
+        0, 8, 4, 12, 2, 10, 6, 14, 1, 9, 5, 13, 3, 11, 7, 15,
+    ]  # fmt: skip
+    assert spread(names[:5]) == [
+        "config_001",
+        "config_005",
+        "config_003",
+        "config_002",
+        "config_004",
+    ]
+
+
+def test_an_ascending_grid_can_be_stopped_only_in_spread_order():
+    """Eight learning rates in value order, each better than the one before it at every epoch:
+    in name order every configuration beats all those judged before it and nothing stops;
+    in spread order the first judged span the grid and the weak end stops at the first rung."""
+    curves = {f"config_00{i}": [{e: 10.0 * i + e for e in range(1, 9)}] for i in range(1, 9)}
+    asha = RuleSettings("asha", grace=1, factor=2)
+    assert replay(asha, curves, 8, "val/acc", "max").stopped_at == {}
+    spread_replay = replay(asha, curves, 8, "val/acc", "max", grid=True)
+    assert spread_replay.stopped_at, "the weak end of the grid is stopped"
+    assert "config_008" not in spread_replay.stopped_at  # the best is never stopped
+    assert spread_replay.rule_epochs < spread_replay.full_epochs
+
+
+def test_the_launch_order_starts_a_grids_configurations_in_judging_order_seeds_together():
+    """Four learning rates x two seeds, seeds innermost: configurations 001, 003, 005, 007
+    start in spread order (001, 005, 003, 007), each with both its seeds."""
+    trials = [
+        TrialSpec(
+            f"config_00{n}",
+            "",
+            {"CONFIG_LEARNING_RATE": str((n + 1) // 2), "CONFIG_SEED": str((n + 1) % 2)},
+        )
+        for n in range(1, 9)
+    ]
+    grid = EarlyStopper(RuleSettings("asha"), "val/acc", "max", grid=True)
+    launched = [t.config_name for t in grid.launch_order(trials)]
+    assert launched == [f"config_00{n}" for n in (1, 2, 5, 6, 3, 4, 7, 8)]
+    searched = EarlyStopper(RuleSettings("asha"), "val/acc", "max", grid=False)
+    assert [t.config_name for t in searched.launch_order(trials)] == [t.config_name for t in trials]

@@ -1,7 +1,8 @@
 """Early stopping against the full grid, on one real sweep, in one run.
 
 Sixteen configurations of mnist8k on an MNIST subset (2 optimizers x 8
-learning rates, two seeds each, many of them hopeless) run four times: the
+learning rates, two seeds each, many of them hopeless; 10% held out for
+validation, which the rules and the ranking use) run four times: the
 full grid, ASHA, the median rule and the naive top-k baseline. The table
 gives each one's trial-epochs, wall time and best configuration, and says
 whether that best is the full grid's or within noise of it. The goal is at
@@ -39,6 +40,7 @@ def range_text() -> tuple[str, str]:
         f"# ksweep: base={base}",
         f"CONFIG_DATA_SUBSET={2048 if mnist else 512}",
         f"CONFIG_NUM_EPOCHS={EPOCHS}",
+        'CONFIG_VAL_FRACTION="0.1"',  # rules and ranking judge on validation, never the test set
         'CONFIG_LR_SCHEDULE="none"',
         "CONFIG_OPTIMIZER_SELECT=SGD|ADAM",
         "CONFIG_LEARNING_RATE=0.00001|0.0001|0.001|0.003|0.01|0.03|0.1|0.3",

@@ -151,19 +151,21 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _start(args: argparse.Namespace, spec) -> int:
     from ksweep.launch.runner import start_sweep
-    from ksweep.sweepers.factory import sweeper_factory
+    from ksweep.sweepers.factory import is_grid, sweeper_factory
 
     varying = (spec.plan or {}).get("varying_symbols") or sorted(
         {name for t in spec.trials for name in t.varying}
     )
     observers, refresher = _observers(args, spec.trials or spec.probes, varying)
+    rule = stop_rule(args, spec.trials or spec.probes, is_grid(spec.plan))
+    order = rule.launch_order if rule is not None else None
     result = start_sweep(
         spec,
-        sweeper_factory(spec.plan, spec.trials, args.kconfig, generate_options(args)),
+        sweeper_factory(spec.plan, spec.trials, args.kconfig, generate_options(args), order),
         args.output_dir,
         launch_options(args),
         observers,
-        stop_rule=stop_rule(args, spec.trials or spec.probes),
+        stop_rule=rule,
         output=_echo(args),
     )
     return _closing(args, result, refresher, varying)
@@ -173,7 +175,12 @@ def cmd_resume(args: argparse.Namespace) -> int:
     from ksweep.cli.resume import prepare_resume
     from ksweep.launch.runner import resume_sweep
     from ksweep.sweep.tolerant import load_json
-    from ksweep.sweepers.factory import probe_trials, repair_search_folder, sweeper_factory
+    from ksweep.sweepers.factory import (
+        is_grid,
+        probe_trials,
+        repair_search_folder,
+        sweeper_factory,
+    )
 
     folder = _named_or_newest(args.resume, args.output_dir, "resume")
     options = launch_options(args)
@@ -187,24 +194,29 @@ def cmd_resume(args: argparse.Namespace) -> int:
     options = prepared.options
     if not options.early_stop and recorded:  # this run decides as the earlier ones did
         options = replace(options, early_stop=tuple(recorded.items()))
+    rule = stop_rule(args, trials, is_grid(plan), recorded)
+    order = rule.launch_order if rule is not None else None
     result = resume_sweep(
         folder,
         prepared.manifest,
         trials,
         prepared.kept,
-        sweeper_factory(plan, prepared.trials, args.kconfig, generate_options(args)),
+        sweeper_factory(plan, prepared.trials, args.kconfig, generate_options(args), order),
         options,
         observers,
-        stop_rule=stop_rule(args, trials, recorded),
+        stop_rule=rule,
         output=_echo(args),
     )
     return _closing(args, result, refresher, prepared.varying)
 
 
-def stop_rule(args: argparse.Namespace, trials: list[TrialSpec], recorded: dict | None = None):
+def stop_rule(
+    args: argparse.Namespace, trials: list[TrialSpec], grid: bool, recorded: dict | None = None
+):
     """The early-stopping rule of this sweep (None: every trial runs to its end): the trials'
     CONFIG_SWEEP_EARLY_STOP..., overridden by this command line's EARLY_STOP=..., or, on a
-    resume given none, by what the sweep's last run was given (the same rule must decide)."""
+    resume given none, by what the sweep's last run was given (the same rule must decide).
+    ``grid``: the configurations are listed in value order (judged in spread order)."""
     from ksweep.monitor.observers import ranking_of
     from ksweep.sweepers.early_stop import early_stopper
 
@@ -213,7 +225,7 @@ def stop_rule(args: argparse.Namespace, trials: list[TrialSpec], recorded: dict 
     overrides = _stop_flags(args) or dict(recorded or {})
     metric, goal = ranking_of(trials[0].values)
     try:
-        return early_stopper(trials[0].values, overrides, metric, goal)
+        return early_stopper(trials[0].values, overrides, metric, goal, grid)
     except ValueError as problem:
         raise SweepError(f"EARLY_STOP: {problem}") from None
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from ksweep.sweepers.stopping import STOP, ConfigCurve, RuleSettings, verdict
+from ksweep.sweepers.stopping import STOP, ConfigCurve, RuleSettings, spread, verdict
 
 Curves = Mapping[str, Sequence[Mapping[int, float]]]  # configuration -> per seed: epoch -> value
 
@@ -44,12 +44,20 @@ def _curve(name: str, seeds: Sequence[Mapping[int, float]], stop: int | None) ->
     return ConfigCurve(name, {e: tuple(v) for e, v in values.items()}, len(seeds), ends)
 
 
-def replay(settings: RuleSettings, curves: Curves, epochs: int, metric: str, goal: str) -> Replay:
-    """Run ``settings``'s rule over complete ``curves`` as the live loop would."""
+def replay(
+    settings: RuleSettings,
+    curves: Curves,
+    epochs: int,
+    metric: str,
+    goal: str,
+    grid: bool = False,
+) -> Replay:
+    """Run ``settings``'s rule over complete ``curves`` as the live loop would: in judging
+    order (:func:`~ksweep.sweepers.stopping.spread` order for a ``grid``)."""
     rungs = settings.rungs(epochs)
     stopped: dict[str, int] = {}
     decisions: list[dict] = []
-    order = sorted(curves)
+    order = spread(sorted(curves)) if grid else sorted(curves)
     for name in order:
         for rung in rungs:
             known = [_curve(n, curves[n], stopped.get(n)) for n in order]

@@ -17,9 +17,11 @@ from ksweep.analysis.core import analyze
 from ksweep.analysis.report import load_sweep
 from ksweep.sweep.layout import SweepFolder
 from ksweep.sweep.states import TrialState
+from ksweep.sweep.tolerant import load_json
 from ksweep.sweep.trialfiles import epochs
 from ksweep.sweepers.audit import Curves, Replay, best_survivor, replay, topk_at_budget
 from ksweep.sweepers.early_stop import EPOCH_METRICS
+from ksweep.sweepers.factory import is_grid
 from ksweep.sweepers.stopping import RuleSettings
 
 
@@ -76,7 +78,8 @@ def audit_text(
     best = analysis.ranking.best
     if best is None or not curves:
         raise AuditError(f"{folder.path} has no completed trial with {name} to audit")
-    rule = replay(settings, curves, epochs_run, name, goal)
+    grid = is_grid(load_json(folder.plan, dict).data)
+    rule = replay(settings, curves, epochs_run, name, goal, grid)
     finals = {g.name: g.metric.mean for g in analysis.ranking.ranked}
     baseline = topk_at_budget(rule, curves, epochs_run, name, goal, k=settings.grace)
     shown = analysis.metric.shown

@@ -16,7 +16,7 @@ from ksweep.sweep.layout import SweepFolder
 from ksweep.sweep.states import TrialState
 from ksweep.sweep.trialfiles import epochs
 from ksweep.sweep.trials import TrialSpec
-from ksweep.sweepers.stopping import STOP, ConfigCurve, RuleSettings, verdict
+from ksweep.sweepers.stopping import STOP, ConfigCurve, RuleSettings, spread, verdict
 
 SEED = "CONFIG_SEED"
 # The metrics a trial streams every epoch: the only ones a rule can judge at a rung.
@@ -58,19 +58,37 @@ def curves(
 
 
 class EarlyStopper:
-    """The loop's StopRule for one of asha, median and topk, ranking by ``metric``."""
+    """The loop's StopRule for one of asha, median and topk, ranking by ``metric``.
 
-    def __init__(self, settings: RuleSettings, metric: str, goal: str) -> None:
-        self.settings, self.metric, self.goal = settings, metric, goal
+    ``grid``: judge (and start) configurations in :func:`spread` order, as a grid needs;
+    a sampled or model-based search is judged in name order, its draws' own order."""
+
+    def __init__(self, settings: RuleSettings, metric: str, goal: str, grid: bool = False):
+        self.settings, self.metric, self.goal, self.grid = settings, metric, goal, grid
 
     def pause_epochs(self, trial: TrialSpec) -> tuple[int, ...]:
         return tuple(self.settings.rungs(trial.num_epochs or 0))
+
+    def judging_order(self, names: Sequence[str]) -> list[str]:
+        """Configuration names (first members, in name order) in the order they are judged."""
+        return spread(names) if self.grid else list(names)
+
+    def launch_order(self, trials: Sequence[TrialSpec]) -> list[TrialSpec]:
+        """``trials`` reordered so that configurations start in judging order (seeds of one
+        configuration together): a trial then rarely pauses for one judged before it."""
+        groups: dict[tuple, list[TrialSpec]] = {}
+        for trial in sorted(trials, key=lambda t: t.config_name):
+            groups.setdefault(configuration_of(trial), []).append(trial)
+        by_name = {members[0].config_name: members for members in groups.values()}
+        return [t for name in self.judging_order(list(by_name)) for t in by_name[name]]
 
     def decide(self, trial: TrialSpec, epoch: int, view: LoopView) -> tuple[str, dict | None]:
         records = {r["config_file"]: r for r in view.records}
         known, names = curves(view.trials, view.folder, records, self.metric)
         subject = names.get(trial.config_name, trial.config_name)
-        judged = verdict(self.settings, known, subject, epoch, self.metric, self.goal)
+        by_name = {c.name: c for c in known}
+        ordered = [by_name[name] for name in self.judging_order([c.name for c in known])]
+        judged = verdict(self.settings, ordered, subject, epoch, self.metric, self.goal)
         if judged.action != STOP:
             return judged.action, None
         return STOP, {**judged.evidence, "configuration": subject}
@@ -101,9 +119,14 @@ def rule_settings(config: Mapping[str, str], overrides: Mapping[str, Any]) -> Ru
 
 
 def early_stopper(
-    config: Mapping[str, str], overrides: Mapping[str, Any], metric: str, goal: str
+    config: Mapping[str, str],
+    overrides: Mapping[str, Any],
+    metric: str,
+    goal: str,
+    grid: bool = False,
 ) -> EarlyStopper | None:
-    """The rule to attach to a sweep, or None when it runs every trial to the end.
+    """The rule to attach to a sweep, or None when it runs every trial to the end;
+    ``grid`` for a grid or a folder of configs (see :class:`EarlyStopper`).
 
     Raises ValueError with the reasons when the rule cannot work on this sweep."""
     settings = rule_settings(config, overrides)
@@ -117,4 +140,4 @@ def early_stopper(
         )
     if problems:
         raise ValueError("; ".join(problems))
-    return EarlyStopper(settings, metric, goal)
+    return EarlyStopper(settings, metric, goal, grid)

@@ -16,7 +16,7 @@ again), so that the resume's hash check sees exactly what the sweep recorded.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ksweep.sweep.atomic import write_json_atomic
@@ -33,15 +33,35 @@ def is_model_search(plan: dict | None) -> bool:
     return bool(((plan or {}).get("search") or {}).get("model"))
 
 
-def sweeper_factory(plan: dict | None, trials: Sequence[TrialSpec], tree_path: str, options=None):
+def sweep_kind(plan: dict | None) -> str:
+    """How a sweep's configurations were chosen: grid, folder (configs made by hand), a
+    sampling method (random, sobol) or a model-based one (tpe)."""
+    search = (plan or {}).get("search") or {}
+    return str(search.get("method") or ("grid" if plan else "folder"))
+
+
+def is_grid(plan: dict | None) -> bool:
+    """Whether the configurations are listed in value order (a grid, or a folder)."""
+    return sweep_kind(plan) in ("grid", "folder")
+
+
+def sweeper_factory(
+    plan: dict | None,
+    trials: Sequence[TrialSpec],
+    tree_path: str,
+    options=None,
+    order: Callable[[Sequence[TrialSpec]], list[TrialSpec]] | None = None,
+):
     """A ``SweeperFactory`` (sweep folder, names done -> sweeper) for a sweep of ``plan``.
 
     ``options``: the :class:`~ksweep.plan.build.GenerateOptions` a search's proposals are
-    checked with (downloads allowed, data roots)."""
+    checked with (downloads allowed, data roots). ``order``: the order a fixed list is
+    started in (an early-stopping rule's launch order); name order without one."""
     search = (plan or {}).get("search") or {}
     if not search.get("model"):
-        kind = str(search.get("method") or ("grid" if plan else "folder"))
-        return lambda _folder, done: FixedSweeper(list(trials), done, kind=kind)
+        kind = sweep_kind(plan)
+        listed = order(trials) if order is not None else list(trials)
+        return lambda _folder, done: FixedSweeper(listed, done, kind=kind)
 
     def make(folder: SweepFolder, done: set[str]) -> Sweeper:
         from ksweep.analysis.report import configured_metric

@@ -4,7 +4,8 @@
 it generated (so a second sweep regenerating ``sweep_configs/`` at the same
 moment cannot change what this one runs); ``make sweep-run`` and the guide's
 ``run_test_matrix.py`` run the configs already in a folder. Both hand the
-trials out in name order, skipping those a resumed sweep already finished.
+trials out in the order given (name order, or an early-stopping rule's launch
+order), skipping those a resumed sweep already finished.
 """
 
 from __future__ import annotations
