@@ -13,12 +13,13 @@ says so.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 from ksweep.analysis.core import analyze
-from ksweep.cli import main as ksweep_main
 from ksweep.project import DATA_LINK, PROJECT_ROOT
 from ksweep.sweep.layout import SweepFolder, newest_sweep
 from ksweep.sweep.records import read_summary
@@ -51,10 +52,15 @@ def range_text() -> tuple[str, str]:
 
 def run_rule(range_file: Path, scratch: Path, flags: list[str]) -> dict:
     started = time.monotonic()
-    ksweep_main(
-        ["--kconfig", str(PROJECT_ROOT / "Kconfig"), "sweep", str(range_file), "--quiet"]
+    # One process per sweep, as a user runs them: each pays its own fork-server start-up.
+    subprocess.run(
+        [sys.executable, "-m", "ksweep", "--kconfig", str(PROJECT_ROOT / "Kconfig")]
+        + ["sweep", str(range_file), "--quiet"]
         + ["--out", str(scratch / "configs"), "--output-dir", str(scratch / "results")]
-        + ["--device", "cpu", "--jobs", "2", *flags]
+        + ["--device", "cpu", "--jobs", "2", *flags],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.DEVNULL,
+        check=False,
     )
     wall = time.monotonic() - started
     records = read_summary(SweepFolder(newest_sweep(scratch / "results"))).records
