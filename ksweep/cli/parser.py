@@ -6,6 +6,7 @@ import argparse
 
 from ksweep.monitor.heartbeat import HEARTBEAT_SECONDS
 from ksweep.project import DEFAULT_CONFIG_DIR, DEFAULT_OUTPUT_DIR, KCONFIG_FILE
+from ksweep.sweepers.stopping import RULES
 
 NEWEST = ""  # --resume without a folder: the newest sweep under --output-dir
 
@@ -53,23 +54,40 @@ def _output_dir(sub: argparse.ArgumentParser, text: str) -> None:
     sub.add_argument("--output-dir", default=DEFAULT_OUTPUT_DIR, help=text)
 
 
+# Early-stopping flags: flag, the RuleSettings field it sets, its type, its help.
+STOP_FLAGS = (
+    ("--es-grace", "grace", int, "asha: epochs before the first rung (ES_GRACE)"),
+    ("--es-factor", "factor", int, "asha: keep the top 1/factor at each rung (ES_FACTOR)"),
+    ("--es-warmup", "warmup", int, "median: epochs before it judges (ES_WARMUP)"),
+    (
+        "--es-min-configs",
+        "min_configs",
+        int,
+        "median: configurations to compare with (ES_MIN_CONFIGS)",
+    ),
+    ("--es-topk-epochs", "k", int, "topk: epochs everything runs (ES_TOPK_EPOCHS)"),
+    ("--es-topk-keep", "keep", float, "topk: the share that continues (ES_TOPK_KEEP)"),
+)
+
+
 def _early_stopping(sub: argparse.ArgumentParser) -> None:
     """Overrides of the trials' CONFIG_SWEEP_EARLY_STOP and CONFIG_SWEEP_ES_* symbols."""
     sub.add_argument(
         "--early-stop",
-        choices=["none", "asha", "median", "topk"],
+        choices=RULES,
         default=None,
         help="stop losing trials early (EARLY_STOP; default: the trials' CONFIG_SWEEP_EARLY_STOP)",
     )
-    for flag, kind, text in (
-        ("--es-grace", int, "asha: epochs before the first rung (ES_GRACE)"),
-        ("--es-factor", int, "asha: keep the top 1/factor at each rung (ES_FACTOR)"),
-        ("--es-warmup", int, "median: epochs before it judges (ES_WARMUP)"),
-        ("--es-min-configs", int, "median: configurations to compare with (ES_MIN_CONFIGS)"),
-        ("--es-topk-epochs", int, "topk: epochs everything runs (ES_TOPK_EPOCHS)"),
-        ("--es-topk-keep", float, "topk: the share that continues (ES_TOPK_KEEP)"),
-    ):
+    for flag, _field, kind, text in STOP_FLAGS:
         sub.add_argument(flag, type=kind, default=None, help=text)
+
+
+def stop_flags(args: argparse.Namespace) -> dict:
+    """The early-stopping settings this command line gave (RuleSettings field -> value)."""
+    given = {"rule": args.early_stop}
+    for flag, field, _kind, _text in STOP_FLAGS:
+        given[field] = getattr(args, flag.removeprefix("--").replace("-", "_"))
+    return {name: value for name, value in given.items() if value is not None}
 
 
 def _running(sub: argparse.ArgumentParser) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ksweep.cli.parser import stop_flags
 from ksweep.launch.options import SweepError
 from ksweep.sweep.layout import newest_sweep
 
@@ -16,16 +17,7 @@ def cmd_audit_stop(args: argparse.Namespace) -> int:
     sweep = Path(args.sweep) if args.sweep else newest_sweep(Path(args.output_dir))
     if sweep is None:
         raise SweepError(f"no sweep under {args.output_dir}/ to audit; name one with SWEEP=DIR")
-    overrides = {
-        "rule": args.early_stop or "asha",
-        "grace": args.es_grace,
-        "factor": args.es_factor,
-        "warmup": args.es_warmup,
-        "min_configs": args.es_min_configs,
-        "k": args.es_topk_epochs,
-        "keep": args.es_topk_keep,
-    }
-    settings = rule_settings({}, overrides)
+    settings = rule_settings({}, {"rule": "asha", **stop_flags(args)})
     problems = settings.check()
     if settings.rule == "none":
         problems.append("name the rule to audit: EARLY_STOP=asha, median or topk")

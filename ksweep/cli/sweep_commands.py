@@ -12,6 +12,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from ksweep.cli.parser import stop_flags
 from ksweep.launch.options import LaunchOptions, SweepError
 from ksweep.sweep.layout import SweepFolder, newest_sweep
 from ksweep.sweep.trials import TrialSpec
@@ -86,22 +87,8 @@ def launch_options(args: argparse.Namespace) -> LaunchOptions:
         backend=args.backend,
         launcher=args.launcher,
         allow_download=args.allow_download,
-        early_stop=tuple(_stop_flags(args).items()),
+        early_stop=tuple(stop_flags(args).items()),
     )
-
-
-def _stop_flags(args: argparse.Namespace) -> dict:
-    """The early-stopping settings given on this command line (rule field -> value)."""
-    given = {
-        "rule": args.early_stop,
-        "grace": args.es_grace,
-        "factor": args.es_factor,
-        "warmup": args.es_warmup,
-        "min_configs": args.es_min_configs,
-        "k": args.es_topk_epochs,
-        "keep": args.es_topk_keep,
-    }
-    return {name: value for name, value in given.items() if value is not None}
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
@@ -222,7 +209,7 @@ def stop_rule(
 
     if not trials:
         return None
-    overrides = _stop_flags(args) or dict(recorded or {})
+    overrides = stop_flags(args) or dict(recorded or {})
     metric, goal = ranking_of(trials[0].values)
     try:
         return early_stopper(trials[0].values, overrides, metric, goal, grid)

@@ -28,6 +28,15 @@ def configuration_of(trial: TrialSpec) -> tuple:
     return tuple(sorted((k, v) for k, v in trial.varying.items() if k != SEED))
 
 
+def configurations(trials: Sequence[TrialSpec]) -> list[list[TrialSpec]]:
+    """``trials`` as configurations (seeds together), each in name order, ordered by its
+    first member's name: a configuration's name is its first member's."""
+    groups: dict[tuple, list[TrialSpec]] = {}
+    for trial in sorted(trials, key=lambda t: t.config_name):
+        groups.setdefault(configuration_of(trial), []).append(trial)
+    return list(groups.values())
+
+
 def curves(
     trials: Sequence[TrialSpec],
     folder: SweepFolder,
@@ -35,11 +44,8 @@ def curves(
     metric: str,
 ) -> tuple[list[ConfigCurve], dict[str, str]]:
     """Every configuration's seeds as a rule sees them, and each trial's configuration name."""
-    groups: dict[tuple, list[TrialSpec]] = {}
-    for trial in sorted(trials, key=lambda t: t.config_name):
-        groups.setdefault(configuration_of(trial), []).append(trial)
     found, names = [], {}
-    for members in groups.values():
+    for members in configurations(trials):
         values: dict[int, list[float]] = {}
         ended: list[int | None] = []
         for trial in members:
@@ -76,10 +82,7 @@ class EarlyStopper:
     def launch_order(self, trials: Sequence[TrialSpec]) -> list[TrialSpec]:
         """``trials`` reordered so that configurations start in judging order (seeds of one
         configuration together): a trial then rarely pauses for one judged before it."""
-        groups: dict[tuple, list[TrialSpec]] = {}
-        for trial in sorted(trials, key=lambda t: t.config_name):
-            groups.setdefault(configuration_of(trial), []).append(trial)
-        by_name = {members[0].config_name: members for members in groups.values()}
+        by_name = {members[0].config_name: members for members in configurations(trials)}
         return [t for name in self.judging_order(list(by_name)) for t in by_name[name]]
 
     def decide(self, trial: TrialSpec, epoch: int, view: LoopView) -> tuple[str, dict | None]:
