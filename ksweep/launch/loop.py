@@ -110,6 +110,10 @@ class RunLoop:
         self.waiting: deque[tuple[TrialSpec, int]] = deque()  # retries, and trials without a slot
         self.epochs_of: dict[str, int | None] = {}
         self.warnings: list[str] = []
+        # Bumped by whatever can change a rule's verdict (an epoch read, a pause, a slot
+        # freed): paused trials are judged again only then, not every tick (each verdict
+        # reads every trial's metrics.jsonl).
+        self._changes, self._judged = 0, -1
 
     # --- what observers see ----------------------------------------------------------
 
@@ -289,6 +293,7 @@ class RunLoop:
 
     def _read_epochs(self, active: Active) -> None:
         for row in active.handle.new_epochs():
+            self._changes += 1
             self.sweeper.tell_epoch(active.trial, row)
             self.emit(lambda v, row=row: EpochReported(v, active.trial, active.folder, row))
 
@@ -300,12 +305,14 @@ class RunLoop:
         if epoch is None or epoch in active.decided:
             return
         active.pause(epoch)
+        self._changes += 1
         self._release(active)
 
     def _judge_pauses(self) -> None:
         """Ask the rule about every paused trial; go on (in a slot like its own) or stop."""
-        if self.stop_rule is None:
+        if self.stop_rule is None or self._judged == self._changes:
             return
+        self._judged = self._changes
         for active in sorted(self.active.values(), key=lambda a: a.trial.config_name):
             if active.paused_at is None:
                 continue
@@ -328,6 +335,7 @@ class RunLoop:
                 active.handle.resume(epoch)
 
     def _release(self, active: Active) -> None:
+        self._changes += 1  # a trial ended or paused: a verdict or a free slot may follow
         if active.holds_slot:
             active.holds_slot = False
             self.free.append(active.slot)
