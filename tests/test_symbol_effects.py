@@ -172,6 +172,7 @@ EXEMPT: dict[str, str] = {
     "CUDA_COMPILE": "CUDA only, like CUDA_BF16 (test_train_cuda.py)",
     "CUDA_GRAPHS": "CUDA only, like CUDA_BF16 (test_train_cuda.py)",
     "SWEEP_METRIC": "read by the analyzer, not the trainer",
+    "SWEEP_TRAIN_COMMAND": "read by the launcher: which command trains (tests/test_examples.py)",
     "SWEEP_GOAL": "read by the analyzer, not the trainer",
     **dict.fromkeys(
         (

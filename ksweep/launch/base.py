@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from ksweep.launch.slots import Slot
 from ksweep.sweep.layout import TrialFolder
 from ksweep.sweep.trials import TrialSpec
+from ksweep.trial.protocol import DEFAULT_CHECKPOINT_SECONDS, trial_environment
 
 
 class LaunchFailure(Exception):
@@ -35,7 +36,22 @@ class TrialLaunch:
     device: str | None = None  # DEVICE= for the whole sweep, else the config's own
     offline: bool = True  # the trial may not download datasets
     env: dict[str, str] = field(default_factory=dict)
-    pause_after: tuple[int, ...] = ()  # epochs after which it waits for an early-stopping verdict
+    pause_after: tuple[int, ...] = ()  # epochs after which it asks for an early-stopping verdict
+    command: tuple[str, ...] = ()  # the trial command's argv; empty: ksweep's own trainer
+    checkpoint_seconds: float = DEFAULT_CHECKPOINT_SECONDS  # the trial checkpoints this often
+
+    def environment(self, folder: TrialFolder, pause_mode: str) -> dict[str, str]:
+        """The trial protocol's variables for this trial running in ``folder``."""
+        return trial_environment(
+            str(folder.config.resolve()),
+            str(folder.path.resolve()),
+            checkpoint_dir=str(folder.checkpoints.resolve()),
+            pause_after=self.pause_after,
+            pause_mode=pause_mode,
+            checkpoint_seconds=self.checkpoint_seconds,
+            device=self.device,
+            offline=self.offline,
+        )
 
 
 class RunningTrial(Protocol):

@@ -1,6 +1,7 @@
 """What a trial's exit status and files mean: its state, its reason, the end of its log.
 
-A crash, a non-zero exit, a timeout or a missing or non-finite result is not
+The exit statuses are the trial protocol's (:mod:`ksweep.trial.protocol`).
+A crash, a non-zero exit, a timeout or a missing result is not
 an exception here but a recorded outcome with its reason and the end of the
 log, so a sweep always goes on to the next trial.
 """
@@ -8,14 +9,14 @@ log, so a sweep always goes on to the next trial.
 from __future__ import annotations
 
 import signal
+from typing import Any
 
 from ksweep.sweep.layout import TrialFolder
 from ksweep.sweep.records import TrialOutcome
 from ksweep.sweep.states import TrialState
-from ksweep.sweep.tolerant import finite_number, load_json
-from ksweep.sweep.trialfiles import log_tail
-
-EXIT_DIVERGED = 3  # the trainer's exit status for a loss that stopped being finite or exploded
+from ksweep.sweep.tolerant import load_json
+from ksweep.sweep.trialfiles import EpochFollower, log_tail
+from ksweep.trial.protocol import EXIT_DIVERGED, EXIT_OK
 
 
 def failure_reason(exit_code: int, tail: str) -> str:
@@ -38,31 +39,26 @@ def failure_reason(exit_code: int, tail: str) -> str:
 
 
 def judge(folder: TrialFolder, exit_code: int, wall_time: float) -> TrialOutcome:
-    """Completed (or pruned, if it stopped on request) only if the child exited 0 and left
-    finite final metrics; diverged for the trainer's divergence exit; failed otherwise."""
+    """Completed (or pruned, if it stopped on request) when the trial exited 0 with a final
+    record of its own metrics, whatever they are called (a trial that wrote none is recorded
+    with its last epoch's row); diverged for the protocol's divergence exit; failed otherwise."""
     tail = log_tail(folder.log)
-    if exit_code != 0:
+    if exit_code != EXIT_OK:
         state = TrialState.DIVERGED if exit_code == EXIT_DIVERGED else TrialState.FAILED
         return TrialOutcome(
             state, exit_code, wall_time, error=failure_reason(exit_code, tail), log_tail=tail
         )
     loaded = load_json(folder.final_metrics, dict)
-    if loaded.data is None:
-        return TrialOutcome(
-            TrialState.FAILED,
-            exit_code,
-            wall_time,
-            error=f"exited 0 but left no valid {folder.final_metrics.name} ({loaded.problem})",
-            log_tail=tail,
-        )
     metrics = loaded.data
-    if finite_number(metrics.get("test_acc")) is None:
+    if metrics is None and not folder.final_metrics.exists():
+        metrics = last_epoch_record(folder)
+    if metrics is None:
+        problem = loaded.problem if folder.final_metrics.exists() else "no metrics.jsonl either"
         return TrialOutcome(
             TrialState.FAILED,
             exit_code,
             wall_time,
-            metrics,
-            error=f"test_acc is {metrics.get('test_acc')!r}, not a finite number",
+            error=f"exited 0 but left no valid {folder.final_metrics.name} ({problem})",
             log_tail=tail,
         )
     stopped = metrics.get("stopped")
@@ -70,6 +66,28 @@ def judge(folder: TrialFolder, exit_code: int, wall_time: float) -> TrialOutcome
         state = TrialState.of(stopped.get("state")) or TrialState.PRUNED
         return TrialOutcome(state, exit_code, wall_time, metrics, stopped=stopped)
     return TrialOutcome(TrialState.COMPLETED, exit_code, wall_time, metrics)
+
+
+def stopped_while_paused(
+    record: dict[str, Any], decision: dict[str, Any], epoch: int, wall_time: float
+) -> TrialOutcome:
+    """A trial that checkpointed at a pause and exited, then was stopped there by the rule:
+    its result is the record it left for that case, stopped at its pause epoch."""
+    stopped = {**decision, "state": decision.get("state", "pruned")}
+    stopped.setdefault("decided_at_epoch", decision.get("epoch", epoch))
+    stopped["epoch"] = epoch
+    metrics = {**record, "stopped": stopped}
+    state = TrialState.of(stopped["state"]) or TrialState.PRUNED
+    return TrialOutcome(state, EXIT_OK, wall_time, metrics, stopped=stopped)
+
+
+def last_epoch_record(folder: TrialFolder) -> dict[str, Any] | None:
+    """The last row of a trial's metrics.jsonl as its record (None without a row)."""
+    rows = EpochFollower(folder.epochs).new_rows()
+    if not rows:
+        return None
+    last = rows[-1]
+    return {**{k: v for k, v in last.items() if k != "epoch"}, "epochs_run": last.get("epoch")}
 
 
 def timed_out(folder: TrialFolder, exit_code: int | None, wall_time: float, limit: float):

@@ -2,12 +2,15 @@
 
 Each trial's epochs are followed in its ``metrics.jsonl`` and its output in
 ``output.log``, both written by the trial itself; a stop request is a file
-the trainer looks for at every epoch boundary.
+the trial looks for at every epoch boundary (see :mod:`ksweep.trial.protocol`).
+The trial command is ksweep's trainer (forked from a warm server) or the
+sweep's TRAIN_COMMAND (exec'd, as argv).
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any
 
 from ksweep.launch.base import TrialLaunch
@@ -18,6 +21,7 @@ from ksweep.sweep.atomic import write_json_atomic
 from ksweep.sweep.layout import TrialFolder
 from ksweep.sweep.tolerant import load_json
 from ksweep.sweep.trialfiles import EpochFollower
+from ksweep.trial.protocol import ENV_CONFIG, ENV_TRIAL_DIR, PAUSE_EXIT, command_argv
 
 
 class LogFollower:
@@ -42,19 +46,6 @@ class LogFollower:
         return [line.decode("utf-8", errors="replace") for line in lines]
 
 
-def trainer_options(launch: TrialLaunch) -> list[str]:
-    """What a sweep tells a trial's trainer beyond its config: DEVICE=, no downloads, pauses."""
-    options = ["--device", launch.device] if launch.device is not None else []
-    if launch.pause_after:
-        options += ["--pause-after", ",".join(map(str, launch.pause_after))]
-    return options + (["--offline"] if launch.offline else [])
-
-
-def trainer_argv(folder: TrialFolder, launch: TrialLaunch) -> list[str]:
-    """The trainer's command line for one trial folder."""
-    return ["--config", str(folder.config), "--out", str(folder.path), *trainer_options(launch)]
-
-
 def paused_epoch(folder: TrialFolder) -> int | None:
     """The epoch a trial waits after, if it waits and has not been told to go on yet."""
     paused = load_json(folder.paused, dict).data or {}
@@ -63,6 +54,15 @@ def paused_epoch(folder: TrialFolder) -> int | None:
     if not isinstance(epoch, int) or resumed.get("epoch") == epoch:
         return None
     return epoch
+
+
+def checkpointed_pause(folder: TrialFolder) -> tuple[int, dict] | None:
+    """(epoch, record) of a trial that checkpointed at a pause and exited, else None."""
+    paused = load_json(folder.paused, dict).data or {}
+    epoch, record = paused.get("epoch"), paused.get("record")
+    if paused.get("checkpoint") is True and isinstance(epoch, int) and isinstance(record, dict):
+        return epoch, record
+    return None
 
 
 def trial_environment(slot: Slot, extra: dict[str, str], sweep: str) -> dict[str, str]:
@@ -74,6 +74,15 @@ def trial_environment(slot: Slot, extra: dict[str, str], sweep: str) -> dict[str
         WORKDIR_ENV: os.getcwd(),
         SWEEP_ENV: sweep,
     }
+
+
+def trial_command(launch: TrialLaunch, env: dict[str, str]) -> list[str]:
+    """The argv of a sweep's TRAIN_COMMAND for one trial; a leading ``python`` is the sweep's
+    own interpreter, so the script sees the same packages (ksweep.trial among them)."""
+    argv = command_argv(launch.command, env[ENV_CONFIG], env[ENV_TRIAL_DIR])
+    if argv[0] in ("python", "python3"):
+        argv[0] = sys.executable
+    return argv
 
 
 class LocalTrial:
@@ -111,6 +120,9 @@ class LocalTrial:
 class LocalLauncher:
     """Slots on this machine; one fork server (or none, for exec) shared by all of them."""
 
+    # A pause ends the trial's process (it checkpoints first), so it holds no memory.
+    pause_mode = PAUSE_EXIT
+
     def __init__(self, slots: list[Slot], backend: str | None = None, sweep: str = "") -> None:
         self.slots = slots
         self.starter = Starter(backend)
@@ -121,8 +133,9 @@ class LocalLauncher:
 
     def start(self, launch: TrialLaunch) -> LocalTrial:
         env = trial_environment(launch.slot, launch.env, self.sweep)
-        argv = trainer_argv(launch.folder, launch)
-        process = self.starter.start(argv, launch.folder.log, env)
+        env.update(launch.environment(launch.folder, self.pause_mode))
+        command = trial_command(launch, env) if launch.command else None
+        process = self.starter.start(command, launch.folder.log, env)
         return LocalTrial(process, launch.folder)
 
     def broken(self) -> str | None:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ksweep.launch.base import Launcher, LaunchFailure, Sweeper, TrialLaunch
+from ksweep.launch.checkpoints import clear_handshake, discard, resumable
 from ksweep.launch.events import (
     EpochReported,
     Event,
@@ -28,13 +29,14 @@ from ksweep.launch.events import (
     SweepEnded,
     SweepStarted,
     Tick,
-    TrialDecided,
     TrialFinished,
     TrialRetrying,
     TrialStarted,
 )
-from ksweep.launch.judge import judge, timed_out
-from ksweep.launch.pauses import CONTINUE, STOP, Active, StopRule, compatible
+from ksweep.launch.judge import judge, last_epoch_record, timed_out
+from ksweep.launch.local import checkpointed_pause
+from ksweep.launch.pause_handling import PauseHandling
+from ksweep.launch.pauses import Active, NoProcess, StopRule
 from ksweep.launch.slots import Slot
 from ksweep.sweep.atomic import write_text_atomic
 from ksweep.sweep.diskguard import is_disk_full, release_reserve
@@ -44,6 +46,7 @@ from ksweep.sweep.records import TrialOutcome, summary_record, write_status
 from ksweep.sweep.snapshot import retire
 from ksweep.sweep.states import TrialState
 from ksweep.sweep.trials import TrialSpec
+from ksweep.trial.protocol import DEFAULT_CHECKPOINT_SECONDS, EXIT_PAUSED
 
 POLL_SECONDS = 0.1
 
@@ -62,6 +65,9 @@ class LoopSettings:
     offline: bool = True  # trials may not download datasets
     echo: bool = False  # hand each trial's printed lines to the observers
     poll_seconds: float = POLL_SECONDS
+    command: tuple[str, ...] = ()  # TRAIN_COMMAND as argv; empty: ksweep's trainer
+    checkpoint_seconds: float = DEFAULT_CHECKPOINT_SECONDS
+    keep_checkpoints: bool = False  # KEEP_CHECKPOINTS=1: a finished trial keeps checkpoint/
 
 
 @dataclass
@@ -81,7 +87,7 @@ class _Stop(Exception):
         self.state, self.reason = state, reason
 
 
-class RunLoop:
+class RunLoop(PauseHandling):
     """Runs one segment of a sweep: until the sweeper is exhausted or the sweep is stopped."""
 
     def __init__(
@@ -193,7 +199,7 @@ class RunLoop:
             time.sleep(self.settings.poll_seconds)
 
     def _fill_slots(self) -> None:
-        while self.free:
+        while self.free and self._may_start_more():
             item = self._next()
             if item is None:
                 return
@@ -218,9 +224,14 @@ class RunLoop:
 
     def _start(self, trial: TrialSpec, attempt: int, slot: Slot) -> None:
         folder = self.folder.trial(trial.test_name)
-        retire(folder, "interrupted")  # a folder left by a run that did not finish
-        folder.path.mkdir()
-        write_text_atomic(folder.config, trial.config_text)
+        saved = resumable(folder, trial.config_text)  # a checkpoint a killed run left
+        paused = checkpointed_pause(folder) if saved is not None else None
+        if saved is None:
+            retire(folder, "interrupted")  # a folder left by a run that did not finish
+            folder.path.mkdir()
+            write_text_atomic(folder.config, trial.config_text)
+        else:
+            clear_handshake(folder)
         started_at = now_iso()
         write_status(
             folder, TrialState.STARTING, attempt=attempt, slot=slot.name, started=started_at
@@ -234,7 +245,19 @@ class RunLoop:
             self.settings.device,
             self.settings.offline,
             pause_after=tuple(pauses),
+            command=self.settings.command,
+            checkpoint_seconds=self.settings.checkpoint_seconds,
         )
+        if saved is not None and saved in pauses:
+            # It stopped at a pause whose verdict never came: the rule judges it first.
+            record = paused[1] if paused and paused[0] == saved else last_epoch_record(folder)
+            active = Active(trial, folder, slot, attempt, NoProcess(), time.monotonic(), started_at)
+            active.launch, active.exited_record = launch, record or {}
+            self.active[trial.config_name] = active
+            self.epochs_of[trial.config_name] = trial.num_epochs
+            active.pause(saved)
+            self._release(active)
+            return
         try:
             handle = self.launcher.start(launch)
         except (OSError, EOFError, RuntimeError) as problem:
@@ -244,6 +267,7 @@ class RunLoop:
             retire(folder, "interrupted")
             raise _Stop(FAILED, _launch_text(problem)) from None
         active = Active(trial, folder, slot, attempt, handle, time.monotonic(), started_at)
+        active.launch = launch
         self.active[trial.config_name] = active
         self.epochs_of[trial.config_name] = trial.num_epochs
         write_status(
@@ -261,6 +285,8 @@ class RunLoop:
     def _follow(self) -> None:
         for name in list(self.active):
             active = self.active[name]
+            if active.exited_record is not None:
+                continue  # checkpointed at a pause: no process until the rule decides
             self._read_epochs(active)
             if self.output is not None:
                 for line in active.handle.new_output():
@@ -275,6 +301,8 @@ class RunLoop:
                 self._finish(active, timed_out(active.folder, code, elapsed, timeout))
             elif code is not None:
                 self._read_epochs(active)
+                if code == EXIT_PAUSED and self._exited_at_pause(active):
+                    continue
                 outcome = judge(active.folder, code, elapsed)
                 self._check_not_the_machine(outcome)
                 self._finish(active, outcome)
@@ -297,43 +325,6 @@ class RunLoop:
             self.sweeper.tell_epoch(active.trial, row)
             self.emit(lambda v, row=row: EpochReported(v, active.trial, active.folder, row))
 
-    # --- pauses for an early-stopping rule -------------------------------------------
-
-    def _note_pause(self, active: Active) -> None:
-        """A trial that paused for a verdict gives its slot to another trial meanwhile."""
-        epoch = active.handle.paused_at()
-        if epoch is None or epoch in active.decided:
-            return
-        active.pause(epoch)
-        self._changes += 1
-        self._release(active)
-
-    def _judge_pauses(self) -> None:
-        """Ask the rule about every paused trial; go on (in a slot like its own) or stop."""
-        if self.stop_rule is None or self._judged == self._changes:
-            return
-        self._judged = self._changes
-        for active in sorted(self.active.values(), key=lambda a: a.trial.config_name):
-            if active.paused_at is None:
-                continue
-            epoch = active.paused_at
-            action, decision = self.stop_rule.decide(active.trial, epoch, self.view())
-            if action == STOP and decision is not None:
-                active.decided.add(epoch)
-                active.stop_requested = True
-                active.go_on()
-                active.handle.request_stop(decision)
-                self.emit(lambda v, a=active, d=decision: TrialDecided(v, a.trial, d))
-            elif action == CONTINUE:
-                slot = next((s for s in self.free if compatible(s, active.slot)), None)
-                if slot is None:
-                    continue  # it goes on as soon as a slot like its own is free
-                self.free.remove(slot)
-                active.slot, active.holds_slot = slot, True
-                active.decided.add(epoch)
-                active.go_on()
-                active.handle.resume(epoch)
-
     def _release(self, active: Active) -> None:
         self._changes += 1  # a trial ended or paused: a verdict or a free slot may follow
         if active.holds_slot:
@@ -344,6 +335,7 @@ class RunLoop:
         del self.active[active.trial.config_name]
         self._release(active)
         trial, folder = active.trial, active.folder
+        discard(folder, self.settings.keep_checkpoints)
         status = {
             "attempt": active.attempt,
             "slot": active.slot.name,
@@ -384,7 +376,8 @@ class RunLoop:
                     started=active.started_at,
                     trial_pid=active.handle.pid,
                 )
-                retire(active.folder, "interrupted")
+                if resumable(active.folder, active.trial.config_text) is None:
+                    retire(active.folder, "interrupted")  # else resume goes on from it
             self._release(active)
         self.active.clear()
 

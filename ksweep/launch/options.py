@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ksweep.diagnostics import Refusal
+from ksweep.trial.protocol import DEFAULT_CHECKPOINT_SECONDS
 
 DEVICES = ("auto", "cpu", "cuda")
 LAUNCHERS = ("local", "ray")
@@ -31,6 +32,9 @@ class LaunchOptions:
     allow_download: bool = False  # trials may download missing datasets
     # EARLY_STOP= and ES_*= given for this run (rule field, value); a resume reuses them
     early_stop: tuple[tuple[str, Any], ...] = ()
+    train_command: tuple[str, ...] = ()  # TRAIN_COMMAND as argv; empty: ksweep's own trainer
+    keep_checkpoints: bool = False  # KEEP_CHECKPOINTS=1: finished trials keep checkpoint/
+    checkpoint_seconds: float = DEFAULT_CHECKPOINT_SECONDS  # CHECKPOINT_SECONDS=
 
     def check(self) -> None:
         problems = []
@@ -43,6 +47,10 @@ class LaunchOptions:
             problems.append(f"TRIAL_TIMEOUT={self.timeout:g} must be a positive number of seconds")
         if self.retries < 0:
             problems.append(f"RETRIES={self.retries} must be 0 or more")
+        if not self.checkpoint_seconds >= 0:  # also refuses nan
+            problems.append(
+                f"CHECKPOINT_SECONDS={self.checkpoint_seconds:g} must be 0 (every epoch) or more"
+            )
         if self.launcher not in LAUNCHERS:
             problems.append(f"LAUNCHER={self.launcher} is not one of {', '.join(LAUNCHERS)}")
         if problems:
@@ -62,4 +70,7 @@ class LaunchOptions:
             "launcher": self.launcher,
             "allow_download": self.allow_download,
             "early_stop": dict(self.early_stop),
+            "train_command": list(self.train_command),
+            "keep_checkpoints": self.keep_checkpoints,
+            "checkpoint_seconds": self.checkpoint_seconds,
         }

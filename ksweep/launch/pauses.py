@@ -2,10 +2,14 @@
 
 A rule judges a configuration at its *pause epochs* (ASHA's rungs, say).
 Judging fairly needs the configurations it is compared with to have reached
-the same epoch, so a trial that gets there first pauses: the trainer waits
-at that epoch boundary, and its slot goes to another trial meanwhile. When
-the rule can decide, the trial is told to go on (as soon as a slot like its
-own is free) or to stop there, recorded as pruned with its metrics.
+the same epoch, so a trial that gets there first pauses and its slot goes to
+another trial meanwhile. A trial that checkpoints (ksweep's trainer, or any
+script using the client's checkpoints) saves its state and exits, so a
+paused trial holds no memory; when the rule lets it go on it is started
+again from its checkpoint in any free slot of its kind, and when the rule
+stops it, its result is the record it left at the pause. A trial that
+cannot checkpoint waits in its process (at most JOBS of those at once) and is
+told to go on (in a slot like its own) or to stop.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from ksweep.launch.base import RunningTrial
+from ksweep.launch.base import RunningTrial, TrialLaunch
 from ksweep.launch.events import LoopView
 from ksweep.launch.slots import Slot
 from ksweep.sweep.layout import TrialFolder
@@ -49,6 +53,10 @@ class Active:
     paused_at: int | None = None  # the epoch it waits after, while it waits
     decided: set[int] = field(default_factory=set)  # pause epochs already judged
     stop_requested: bool = False
+    launch: TrialLaunch | None = None  # how it was started: a restart from a checkpoint reuses it
+    # Set while it has no process: it checkpointed at a pause and exited. The record is its
+    # result should the rule stop it there.
+    exited_record: dict | None = None
     held_seconds: float = 0.0  # time spent paused: not the trial's cost, not its timeout
     _held_since: float | None = None
 
@@ -70,3 +78,30 @@ class Active:
 def compatible(slot: Slot, original: Slot) -> bool:
     """A slot a paused trial may go on in: its process keeps the environment it started with."""
     return slot.kind == original.kind and slot.env == original.env
+
+
+class NoProcess:
+    """The handle of a trial that has no process right now (it checkpointed and exited)."""
+
+    pid: int | None = None
+
+    def poll(self) -> int | None:
+        return None
+
+    def new_epochs(self) -> list[dict]:
+        return []
+
+    def new_output(self) -> list[str]:
+        return []
+
+    def request_stop(self, request: dict) -> None:
+        """Nothing to ask: the loop records the stop itself."""
+
+    def paused_at(self) -> int | None:
+        return None
+
+    def resume(self, epoch: int) -> None:
+        """Nothing to tell: the loop starts it again from its checkpoint."""
+
+    def kill(self) -> int | None:
+        return None

@@ -138,11 +138,14 @@ class Starter:
             return None
         return f"the fork server (pid {pid}) that starts trials has died"
 
-    def start(self, argv: list[str], log_path: Path, env: dict[str, str]) -> TrialProcess:
-        """Start ``python -m ksweep.launch.child ARGV`` (or its fork) writing into ``log_path``."""
+    def start(self, command: list[str] | None, log_path: Path, env: dict[str, str]) -> TrialProcess:
+        """Start a trial writing into ``log_path``: ksweep's trainer (``command`` None: forked
+        from the warm server, or ``python -m ksweep.launch.child``), else ``command`` exec'd."""
+        if command is not None:
+            return self._exec(command, log_path, env)
         if self._context is not None:
             process = self._context.Process(
-                target=run_forked, args=(str(log_path), argv, env), daemon=False
+                target=run_forked, args=(str(log_path), [], env), daemon=False
             )
             process.start()
 
@@ -151,9 +154,14 @@ class Starter:
                 return process.exitcode
 
             return TrialProcess(process.pid, lambda: process.exitcode, wait_forked)
+        return self._exec([sys.executable, "-m", "ksweep.launch.child"], log_path, env)
+
+    @staticmethod
+    def _exec(argv: list[str], log_path: Path, env: dict[str, str]) -> TrialProcess:
+        """``argv`` as a new process in its own session, dying with this one; no shell."""
         with open(log_path, "ab") as log:
             popen = subprocess.Popen(
-                [sys.executable, "-m", "ksweep.launch.child", *argv],
+                argv,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,

@@ -27,13 +27,14 @@ from typing import Any
 
 from ksweep.launch.base import LaunchFailure, TrialLaunch
 from ksweep.launch.child import RUNNER_PID_ENV, WORKDIR_ENV
-from ksweep.launch.local import paused_epoch, trainer_options
+from ksweep.launch.local import paused_epoch, trial_command
 from ksweep.launch.process import Starter, TrialProcess
 from ksweep.launch.slots import Slot
 from ksweep.project import PROJECT_ROOT
 from ksweep.sweep.atomic import write_bytes_atomic, write_json_atomic
 from ksweep.sweep.layout import PAUSED_FILE, RESUME_FILE, STOP_REQUEST, TRIAL_CONFIG, TrialFolder
 from ksweep.sweep.trialfiles import EpochFollower
+from ksweep.trial.protocol import PAUSE_WAIT
 
 SHIPPED_EXCLUDES = [
     ".venv/",
@@ -57,12 +58,13 @@ class TrialHost:
     def warm_up(self) -> float:
         return self.starter.warm_up({})
 
-    def start(self, name: str, config_text: str, env: dict[str, str], argv_extra: list[str]) -> int:
+    def start(self, name: str, config_text: str, env: dict[str, str], launch: TrialLaunch) -> int:
         folder = TrialFolder(Path(tempfile.mkdtemp(prefix=f"ksweep-ray-{name}-")))
         folder.config.write_text(config_text, encoding="utf-8")
-        argv = ["--config", str(folder.config), "--out", str(folder.path), *argv_extra]
         env = {**env, RUNNER_PID_ENV: str(os.getpid()), WORKDIR_ENV: os.getcwd()}
-        process = self.starter.start(argv, folder.log, env)
+        env.update(launch.environment(folder, RayLauncher.pause_mode))
+        command = trial_command(launch, env) if launch.command else None
+        process = self.starter.start(command, folder.log, env)
         self.trials[name] = (process, folder, EpochFollower(folder.epochs))
         return process.pid
 
@@ -176,6 +178,10 @@ def _ray():
 class RayLauncher:
     """Slots as Ray actors; trials forked from each actor's warm server."""
 
+    # Trials wait in their process at a pause: a checkpoint in a worker's scratch folder
+    # could not be restarted on another node.
+    pause_mode = PAUSE_WAIT
+
     init_seconds = 0.0  # what connecting to (or starting) Ray cost, counted in the start-up
 
     def __init__(self, slots: list[Slot], trials_per_gpu: int | None = None) -> None:
@@ -226,9 +232,8 @@ class RayLauncher:
         host = self.hosts[launch.slot.name]
         env = {k: v for k, v in launch.slot.env.items() if k != "CUDA_VISIBLE_DEVICES"}
         env.update(launch.env)
-        extra = trainer_options(launch)
         pid = self._ray.get(
-            host.start.remote(launch.name, launch.config_text, env, extra), timeout=RPC_TIMEOUT_S
+            host.start.remote(launch.name, launch.config_text, env, launch), timeout=RPC_TIMEOUT_S
         )
         return RayTrial(self._ray, host, launch.name, launch.folder, pid)
 

@@ -210,6 +210,9 @@ def _run(
         device=options.device,
         offline=not options.allow_download,
         echo=output is not None,
+        command=options.train_command,
+        checkpoint_seconds=options.checkpoint_seconds,
+        keep_checkpoints=options.keep_checkpoints,
     )
     loop = RunLoop(folder, sweeper, launcher, kind_of, settings, observers, kept, stop_rule, output)
     to_run = getattr(sweeper, "to_run", None)

@@ -23,16 +23,20 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-# --- a trial's folder: the trainer's inputs and outputs, and the launcher's state ---
-TRIAL_CONFIG = "config.txt"  # the exact config the trial ran
-TRIAL_LOG = "output.log"  # the trial's stdout and stderr
-EPOCHS_FILE = "metrics.jsonl"  # one JSON line per epoch, flushed as it happens
-FINAL_METRICS = "training_metrics.json"  # written atomically at the end: the success marker
+from ksweep.trial.protocol import (
+    CHECKPOINT_DIR,
+    EPOCHS_FILE,
+    FINAL_METRICS,
+    PAUSED_FILE,
+    RESUME_FILE,
+    STOP_REQUEST,
+    TRIAL_CONFIG,
+    TRIAL_LOG,
+)
+
+# --- a trial's folder: the protocol's files (ksweep.trial.protocol owns their names) ---
 SPECTRAL_FILE = "spectral.json"
 CHECKPOINT_FILE = "best.pt"
-STOP_REQUEST = "stop_request.json"  # the launcher asks the trial to end at an epoch boundary
-PAUSED_FILE = "paused.json"  # the trial waits after this epoch for an early-stopping verdict
-RESUME_FILE = "resume.json"  # the launcher tells a paused trial to go on
 TRIAL_STATUS = "status.json"  # live state, then the trial's final record
 EVENT_FILE = "events.out.tfevents.ksweep"  # TensorBoard reads any name containing "tfevents"
 
@@ -103,6 +107,10 @@ class TrialFolder:
     @property
     def resumed(self) -> Path:
         return self.path / RESUME_FILE
+
+    @property
+    def checkpoints(self) -> Path:
+        return self.path / CHECKPOINT_DIR
 
 
 @dataclass(frozen=True)

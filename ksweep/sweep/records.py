@@ -53,6 +53,11 @@ METRIC_FIELDS = (
     "initial_train_loss",
     "final_train_loss",
 )
+# Fields the record itself owns: a trial's metric of the same name does not replace them.
+_RECORD_OWN = frozenset(
+    {"config_file", "test_name", "status", "wall_time", "exit_code", "error", "log_tail", "log"}
+    | {"stopped", "attempts", "slot", "seed"}
+)
 # The last epoch's validation numbers, so METRIC=val/loss can rank from the summary alone.
 EPOCH_FIELDS = ("val/loss", "val/acc")
 
@@ -88,6 +93,18 @@ def final_epoch_values(metrics: dict[str, Any]) -> dict[str, Any]:
     return {name: last.get(name) for name in EPOCH_FIELDS}
 
 
+def reported_metrics(metrics: dict[str, Any], known: dict[str, Any]) -> dict[str, Any]:
+    """Every other flat value a trial reported, under its own name: a script's ``r2`` or
+    ``val_f1`` is as rankable as ksweep's ``test_acc`` (nested values stay in its folder)."""
+    return {
+        name: value
+        for name, value in metrics.items()
+        if name not in known
+        and name not in _RECORD_OWN
+        and (value is None or isinstance(value, bool | int | float | str))
+    }
+
+
 def summary_record(
     trial: TrialSpec, outcome: TrialOutcome, attempt: int = 1, slot: str | None = None
 ) -> dict[str, Any]:
@@ -104,6 +121,7 @@ def summary_record(
     for name in METRIC_FIELDS:
         record[name] = outcome.metrics.get(name)
     record.update(final_epoch_values(outcome.metrics))
+    record.update(reported_metrics(outcome.metrics, record))
     record["wall_time"] = round(outcome.wall_time, 3)
     record["seed"] = typed_value(seed)
     for name, value in trial.varying.items():

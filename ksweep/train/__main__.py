@@ -1,19 +1,23 @@
-"""``python -m ksweep.train --config CONFIG --out DIR``: one training run, as the launcher sees it.
+"""``python -m ksweep.train --config CONFIG --out DIR``: one training run, a ksweep trial.
 
-Exit status: 0 success; 2 bad config or input (an ``error: ...`` message, no
-traceback); 3 the loss diverged; 1 anything unexpected (with its traceback).
+In a sweep the trial protocol's environment says everything (config, folder,
+pauses, device); on its own the flags do. Either way the run talks to the
+sweep only through the public client (:mod:`ksweep.trial`), like any other
+training script. Exit statuses are the protocol's: 0 success; 2 bad config or
+input (an ``error: ...`` message, no traceback); 3 the loss diverged; 4 paused
+with a checkpoint; 1 anything unexpected (with its traceback).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
-from ksweep.configfile import ConfigFileError, read_config
+from ksweep.configfile import ConfigFileError
 from ksweep.train.settings import SettingsError, settings_from_config
-
-EXIT_OK, EXIT_BAD_INPUT, EXIT_DIVERGED = 0, 2, 3
+from ksweep.trial import EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_OK, Trial, protocol
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -21,8 +25,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m ksweep.train", description="Train one model from a resolved ksweep config."
     )
-    parser.add_argument("--config", required=True, help="resolved .config file to train with")
-    parser.add_argument("--out", required=True, help="directory for metrics files (created)")
+    in_sweep = bool(os.environ.get(protocol.ENV_CONFIG))
+    parser.add_argument(
+        "--config", required=not in_sweep, help="resolved .config file to train with"
+    )
+    parser.add_argument(
+        "--out", required=not in_sweep, help="directory for metrics files (created)"
+    )
     parser.add_argument(
         "--device",
         choices=["auto", "cpu", "cuda"],
@@ -44,7 +53,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     try:
-        values = read_config(args.config)
+        if in_sweep and args.config is None:
+            trial = Trial.from_environment(checkpoints=True)
+        else:
+            trial = Trial(args.config, args.out, pause_after=args.pause_after)
+        values = trial.config.values
     except (OSError, UnicodeDecodeError) as exc:
         return _fail(
             f"--config must name a readable resolved config file, but reading {args.config!r} "
@@ -53,10 +66,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigFileError as exc:
         print(exc, file=sys.stderr, flush=True)
         return EXIT_BAD_INPUT
-    if args.device is not None:
-        values = {**values, "DEVICE": args.device}
+    device = args.device or trial.device
+    if device is not None:
+        values = {**values, "DEVICE": device}
     try:
-        settings = settings_from_config(values, allow_download=not args.offline)
+        settings = settings_from_config(values, allow_download=not (args.offline or trial.offline))
     except SettingsError as exc:
         print(exc, file=sys.stderr, flush=True)
         return EXIT_BAD_INPUT
@@ -65,7 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ksweep.train.trainer import TrainingDiverged, train
 
     try:
-        train(settings, args.out, pause_after=args.pause_after)
+        train(settings, trial=trial)
     except SettingsError as exc:
         print(exc, file=sys.stderr, flush=True)
         return EXIT_BAD_INPUT

@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,12 +31,7 @@ import torch
 from torch import Tensor, nn
 
 from ksweep.sweep.atomic import write_json_atomic
-from ksweep.sweep.layout import (
-    CHECKPOINT_FILE,
-    EPOCHS_FILE,
-    FINAL_METRICS,
-    SPECTRAL_FILE,
-)
+from ksweep.sweep.layout import CHECKPOINT_FILE, SPECTRAL_FILE
 from ksweep.train.acceleration import Acceleration, CapturedSteps, resolve_acceleration
 from ksweep.train.augment import Augmentation
 from ksweep.train.checkpoint import save_checkpoint
@@ -45,17 +40,11 @@ from ksweep.train.data import DataSplits, load_data
 from ksweep.train.ema import WeightEMA
 from ksweep.train.evaluation import Measurement, evaluate, weights_digest
 from ksweep.train.faults import FaultInjector
-from ksweep.train.metrics import EpochLog
 from ksweep.train.model_registry import MODELS
 from ksweep.train.optim import build_optimizer
-from ksweep.train.outcome import (
-    TrainingDiverged,
-    after_epoch,
-    check_loss,
-    progress_line,
-    stopped_record,
-)
+from ksweep.train.outcome import TrainingDiverged, check_loss, progress_line
 from ksweep.train.prune import Pruner, SparsitySchedule, measured_sparsity
+from ksweep.train.resumable import Progress, restore_run, save_run
 from ksweep.train.runtime import configure_threads, resolve_device, seed_everything
 from ksweep.train.schedules import LrSchedule
 from ksweep.train.settings import TrainSettings
@@ -64,6 +53,7 @@ from ksweep.train.step import TrainStep
 from ksweep.train.summary import closing_line, final_metrics, header
 from ksweep.train.swa import WeightAverage, swa_metrics
 from ksweep.train.tta import TestTimeAugmentation, evaluate_views
+from ksweep.trial import PAUSE, STOP, Trial
 
 __all__ = ["Run", "TrainingDiverged", "evaluate", "prepare", "train", "weights_digest"]
 
@@ -248,25 +238,31 @@ def prepare(settings: TrainSettings, device: str, *, say: Callable[[str], None])
 
 def train(
     settings: TrainSettings,
-    out_dir: str | Path,
+    out_dir: str | Path | None = None,
     *,
     log: Callable[[str], None] | None = None,
-    pause_after: Iterable[int] = (),
+    trial: Trial | None = None,
 ) -> dict[str, Any]:
-    """Train once as ``settings`` say; write the metrics files; return the final metrics.
+    """Train once as ``settings`` say, as the trial ``trial`` (a plain folder ``out_dir``
+    when run on its own); write the metrics files; return the final metrics.
 
-    After every epoch the run looks for the launcher's stop request and, if
-    there is one, ends there with its metrics (``stopped`` says why); after the
-    epochs in ``pause_after`` it first waits for an early-stopping verdict. Raises
+    Every epoch is reported through the trial client, whose verdict may end
+    the run there (``stopped`` says why) or pause it: then the run saves its
+    whole state and exits, to be restarted from it (:mod:`ksweep.train.resumable`).
+    A restarted trial goes on from its newest checkpoint. Raises
     :class:`~ksweep.train.settings.SettingsError` for problems found while
     setting up (no GPU, dataset files unavailable or too small) and
     :class:`TrainingDiverged` when a loss breaks the divergence rule; in both
     cases ``training_metrics.json`` is not written.
     """
     say = log or (lambda line: print(line, flush=True))
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    for stale in (FINAL_METRICS, SPECTRAL_FILE, CHECKPOINT_FILE):  # never mix in an old attempt
+    if trial is None:
+        if out_dir is None:
+            raise ValueError("train() needs a trial or an output folder")
+        trial = Trial(None, out_dir)
+    trial.total_epochs = settings.num_epochs
+    out = trial.folder
+    for stale in (SPECTRAL_FILE, CHECKPOINT_FILE):  # never mix in an old attempt
         (out / stale).unlink(missing_ok=True)
     for note in settings_warnings(settings):
         print(f"warning: {note}", file=sys.stderr, flush=True)
@@ -280,10 +276,15 @@ def train(
     setup_time = _now(device) - setup_start
     params = sum(p.numel() for p in run.model.parameters())
     say(header(settings, run, params, setup_time))
+    progress = Progress([], None, 0.0, setup_time)
+    saved = trial.restore()
+    if saved is not None:
+        progress = restore_run(saved.path, run)
+        progress.setup_time += setup_time
+        say(f"resumed from the checkpoint after epoch {saved.epoch}")
 
-    loop_start = _now(device)
-    history, stopped = _epochs(settings, run, out, say, frozenset(pause_after))
-    training_time = _now(device) - loop_start
+    _epochs(settings, run, trial, say, progress, params)  # a stop is in trial.stopped
+    history, training_time = progress.history, progress.training_time
 
     if settings.spectral_topk:
         write_json_atomic(
@@ -295,9 +296,8 @@ def train(
         swa = swa_metrics(
             run.swa, run.evaluate, run.data, settings.batch_size, accel.bf16, accel.channels_last
         )
-    result = final_metrics(settings, run, history, params, training_time, setup_time, swa)
-    result["stopped"] = stopped
-    write_json_atomic(out / FINAL_METRICS, result)
+    result = final_metrics(settings, run, history, params, training_time, progress.setup_time, swa)
+    result = trial.finish(**result)
     say(closing_line(result, training_time))
     return result
 
@@ -305,56 +305,68 @@ def train(
 def _epochs(
     settings: TrainSettings,
     run: Run,
-    out: Path,
+    trial: Trial,
     say: Callable[[str], None],
-    pause_after: frozenset[int] = frozenset(),
-) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-    """Every epoch: train, evaluate, log; until the last one or a stop request (waiting for
-    an early-stopping verdict after each epoch in ``pause_after``)."""
+    progress: Progress,
+    params: int,
+) -> None:
+    """Every epoch from ``progress.next_epoch``: train, evaluate, report; until the last one,
+    a stop verdict (the client keeps why) or a pause verdict (checkpoint, then exit)."""
     data, classes = run.data, run.data.spec.num_classes
-    history: list[dict[str, Any]] = []
-    best_val: float | None = None
-    with EpochLog(out / EPOCHS_FILE) as epoch_log:
-        for epoch in range(1, settings.num_epochs + 1):
-            epoch_start = _now(run.device)
-            run.faults.at_epoch_start(epoch)
-            train_loss, train_acc, lr = run.train_epoch(epoch)
-            check_loss(train_loss, epoch, classes)
-            if run.swa is not None:
-                run.swa.after_epoch(epoch, run.pruner.masks)
-            val = run.evaluate(data.val_x, data.val_y)
-            if val is not None:
-                check_loss(val.loss, epoch, classes, "validation loss")
-            test = run.evaluate(data.test_x, data.test_y)
-            assert test is not None  # every dataset has a test split
-            val_acc = val.acc if val else None
-            record = {
-                "epoch": epoch,
-                "train/loss": train_loss,
-                "train/acc": train_acc,
-                "val/loss": val.loss if val else None,
-                "val/acc": val_acc,
-                "test_acc": test.acc,  # TTA's under CONFIG_TTA
-                "sparsity": measured_sparsity(run.evaluated),
-                "lr": lr,  # the rate of the epoch's last step
-                "augmented": run.augments(epoch),
-                "epoch_time": _now(run.device) - epoch_start,
-            }
-            if run.tta is not None:
-                record["single_view_val_acc"] = val.single_view_acc if val else None
-                record["single_view_test_acc"] = test.single_view_acc
-            history.append(record)
-            epoch_log.write(record)
-            say(progress_line(record, settings.num_epochs))
-            # Without a validation split every epoch counts as the best so far.
-            improved = val_acc is None or best_val is None or val_acc > best_val
-            best_val = val_acc if improved else best_val
-            if settings.save_checkpoint and improved:
-                save_checkpoint(out / CHECKPOINT_FILE, run.evaluated)
-            request = after_epoch(out, epoch, pause_after)
-            if request is not None and epoch < settings.num_epochs:
-                return history, stopped_record(request, epoch, settings.num_epochs)
-    return history, None
+    history = progress.history
+    for epoch in range(progress.next_epoch, settings.num_epochs + 1):
+        loop_start = epoch_start = _now(run.device)
+        run.faults.at_epoch_start(epoch)
+        train_loss, train_acc, lr = run.train_epoch(epoch)
+        check_loss(train_loss, epoch, classes)
+        if run.swa is not None:
+            run.swa.after_epoch(epoch, run.pruner.masks)
+        val = run.evaluate(data.val_x, data.val_y)
+        if val is not None:
+            check_loss(val.loss, epoch, classes, "validation loss")
+        test = run.evaluate(data.test_x, data.test_y)
+        assert test is not None  # every dataset has a test split
+        val_acc = val.acc if val else None
+        record = {
+            "epoch": epoch,
+            "train/loss": train_loss,
+            "train/acc": train_acc,
+            "val/loss": val.loss if val else None,
+            "val/acc": val_acc,
+            "test_acc": test.acc,  # TTA's under CONFIG_TTA
+            "sparsity": measured_sparsity(run.evaluated),
+            "lr": lr,  # the rate of the epoch's last step
+            "augmented": run.augments(epoch),
+            "epoch_time": _now(run.device) - epoch_start,
+        }
+        if run.tta is not None:
+            record["single_view_val_acc"] = val.single_view_acc if val else None
+            record["single_view_test_acc"] = test.single_view_acc
+        history.append(record)
+        say(progress_line(record, settings.num_epochs))
+        # Without a validation split every epoch counts as the best so far.
+        improved = val_acc is None or progress.best_val is None or val_acc > progress.best_val
+        progress.best_val = val_acc if improved else progress.best_val
+        if settings.save_checkpoint and improved:
+            save_checkpoint(trial.folder / CHECKPOINT_FILE, run.evaluated)
+        progress.training_time += _now(run.device) - loop_start
+        verdict = trial.report(epoch, **{k: v for k, v in record.items() if k != "epoch"})
+        if verdict == STOP:
+            return
+        if epoch < settings.num_epochs and (verdict == PAUSE or trial.checkpoint_due(epoch)):
+            trial.save_checkpoint(epoch, lambda folder: save_run(folder, run, progress))
+        if verdict == PAUSE:
+            trial.exit_paused(
+                final_metrics(
+                    settings,
+                    run,
+                    history,
+                    params,
+                    progress.training_time,
+                    progress.setup_time,
+                    {},
+                )
+            )
 
 
 def _now(device: str) -> float:
