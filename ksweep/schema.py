@@ -63,17 +63,6 @@ ENUM_SYMBOLS: dict[str, tuple[str, ...]] = {
     "DEVICE": ("auto", "cpu", "cuda"),
     "DEBUG_FAULT": ("none", "crash", "hang", "nan", "orphan"),
     "LR_SCHEDULE": ("none", "step", "cosine", "onecycle"),
-    "SWEEP_METRIC": (
-        "auto",
-        "test_acc",
-        "val/loss",
-        "val/acc",
-        "best_val_acc",
-        "training_time",
-        "final_sparsity",
-        "best_test_acc",
-        "last3_test_acc",
-    ),
     "SWEEP_GOAL": ("max", "min"),
 }
 

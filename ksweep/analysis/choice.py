@@ -55,8 +55,7 @@ def requested_metric(
     # A hand-made config folder is not checked against the schema; a value the analyzer
     # does not know is ignored (the text's "Ranked by" line says what was used) rather than
     # stopping a running sweep.
-    named_metric = config.get("SWEEP_METRIC")
-    named_metric = named_metric if named_metric in METRICS or named_metric == AUTO else None
+    named_metric = config.get("SWEEP_METRIC") or None
     named_goal = config.get("SWEEP_GOAL")
     named_goal = named_goal if named_goal in GOALS else None
     if metric is None:

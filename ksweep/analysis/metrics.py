@@ -18,6 +18,7 @@ is known when only ``METRIC=`` is given. Each metric also knows:
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -150,11 +151,26 @@ def spec(name: str) -> MetricSpec:
     """The spec of a metric name; a clear error listing the choices for anything else."""
     if name in _EXTRA:
         return _EXTRA[name]
-    try:
+    if name in METRICS:
         return METRICS[name]
-    except KeyError:
-        choices = ", ".join([AUTO, *METRICS])
-        raise ValueError(f"METRIC={name} is not one of {choices}") from None
+    if not _METRIC_NAME.match(name or ""):
+        raise ValueError(
+            f"METRIC={name!r} is not a metric name: use auto, one of {', '.join(METRICS)}, "
+            "or the name of a metric the trials report (letters, digits, _ . / -)"
+        )
+    return reported_spec(name)
+
+
+_METRIC_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_./-]*$")
+# A metric a trial reports that ksweep does not know: its goal follows its name (a loss, an
+# error or a time is minimised) unless GOAL= says otherwise.
+_LOWER_IS_BETTER = re.compile(r"(loss|error|err|mse|rmse|mae|time|perplexity)", re.I)
+
+
+def reported_spec(name: str) -> MetricSpec:
+    """How to show and optimise a metric known only by the name a trial reported."""
+    goal = "min" if _LOWER_IS_BETTER.search(name) else "max"
+    return MetricSpec(name, name, name, "", goal, 4)
 
 
 def bounds_of(name: str) -> tuple[float | None, float | None]:

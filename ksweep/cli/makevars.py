@@ -65,6 +65,16 @@ VARIABLES = {
         Var(
             "HEARTBEAT", "--heartbeat", "each running trial's epoch every S s (default 30, 0: off)"
         ),
+        Var("TRAIN_COMMAND", "--train-command", "the command each trial runs (default: ksweep's)"),
+        Var(
+            "KEEP_CHECKPOINTS", "--keep-checkpoints", "keep finished trials' checkpoints", flag=True
+        ),
+        Var(
+            "CHECKPOINT_SECONDS",
+            "--checkpoint-seconds",
+            "a trial checkpoints this often, and at pauses (default 60; 0: every epoch)",
+        ),
+        Var("KCONFIG", "--kconfig", "the top Kconfig file (default: Kconfig); a project's own"),
         Var("ALLOW_DOWNLOAD", "--allow-download", "trials may download datasets", flag=True),
         Var("DATA_ROOT", "--data-root", "a folder outside the project that DATA_DIR may name"),
         Var("SEARCH", "--search", "grid|random|sobol|tpe (default: random once a line samples)"),
@@ -99,8 +109,11 @@ EARLY_STOP = (
 )  # fmt: skip
 LAUNCH = (
     "DEVICE", "JOBS", "PARALLEL", "GPUS", "TRIALS_PER_GPU", "TRIAL_TIMEOUT", "RETRIES",
-    "FAIL_FAST", "LAUNCHER", "BACKEND", "HEARTBEAT", *EARLY_STOP, "ALLOW_DOWNLOAD",
+    "FAIL_FAST", "LAUNCHER", "BACKEND", "HEARTBEAT", *EARLY_STOP, "METRIC", "GOAL",
+    "TRAIN_COMMAND", "KEEP_CHECKPOINTS", "CHECKPOINT_SECONDS", "ALLOW_DOWNLOAD",
 )  # fmt: skip
+# Options of the ksweep command itself (before the target's command): every target reads them.
+GLOBAL = ("KCONFIG",)
 GENERATE = (
     "RANGE_CONFIG", "CONFIG_DIR", "BASE", "FORCE", "ALLOW_DOWNLOAD", "DATA_ROOT",
     "SEARCH", "SAMPLES", "SEARCH_SEED",
@@ -154,7 +167,8 @@ def argv_for(target: str, env: Mapping[str, str] | None = None) -> list[str]:
         spec = TARGETS[target]
     except KeyError:
         raise MakeVariableError(f"no make target {target!r}; see make help") from None
-    argv = list(spec.command)
+    argv = [part for name in GLOBAL for part in _var(name).args(env.get(name, ""))]
+    argv += list(spec.command)
     options: list[str] = []
     for name in spec.variables:
         var = _var(name)

@@ -7,6 +7,7 @@ import argparse
 from ksweep.monitor.heartbeat import HEARTBEAT_SECONDS
 from ksweep.project import DEFAULT_CONFIG_DIR, DEFAULT_OUTPUT_DIR, KCONFIG_FILE
 from ksweep.sweepers.stopping import RULES
+from ksweep.trial.protocol import DEFAULT_CHECKPOINT_SECONDS
 
 NEWEST = ""  # --resume without a folder: the newest sweep under --output-dir
 
@@ -92,6 +93,25 @@ def stop_flags(args: argparse.Namespace) -> dict:
 
 def _running(sub: argparse.ArgumentParser) -> None:
     _early_stopping(sub)
+    _ranking(sub)
+    sub.add_argument(
+        "--train-command",
+        default=None,
+        help="the command each trial runs, split like a shell would but run without one "
+        "(TRAIN_COMMAND; default: CONFIG_SWEEP_TRAIN_COMMAND, else ksweep's trainer)",
+    )
+    sub.add_argument(
+        "--keep-checkpoints",
+        action="store_true",
+        help="keep each finished trial's checkpoint/ folder (KEEP_CHECKPOINTS=1)",
+    )
+    sub.add_argument(
+        "--checkpoint-seconds",
+        type=float,
+        default=DEFAULT_CHECKPOINT_SECONDS,
+        help="a trial checkpoints when this long has passed since its last checkpoint, and "
+        "at every pause (CHECKPOINT_SECONDS; 0: every epoch)",
+    )
     _output_dir(sub, "parent folder of the sweep_YYYYMMDD_HHMMSS results folder")
     sub.add_argument(
         "--device",
@@ -134,9 +154,9 @@ def _ranking(sub: argparse.ArgumentParser) -> None:
 
     sub.add_argument(
         "--metric",
-        choices=ENUM_SYMBOLS["SWEEP_METRIC"],
         default=None,
-        help="rank by this metric (default: the trials' CONFIG_SWEEP_METRIC)",
+        help="rank by this metric: auto, one of ksweep's (val/acc, test_acc, val/loss, ...) "
+        "or any a trial reports (default: the trials' CONFIG_SWEEP_METRIC)",
     )
     sub.add_argument(
         "--goal",

@@ -8,6 +8,7 @@ analysis) are attached here, so the run loop depends on none of them.
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -34,6 +35,7 @@ def generate_options(args: argparse.Namespace):
 
     return GenerateOptions(
         allow_download=getattr(args, "allow_download", False),
+        own_trainer=not getattr(args, "train_command", None),
         data_roots=tuple(Path(p) for p in getattr(args, "data_root", []) or []),
         search=SearchOptions(
             getattr(args, "search", None),
@@ -88,7 +90,36 @@ def launch_options(args: argparse.Namespace) -> LaunchOptions:
         launcher=args.launcher,
         allow_download=args.allow_download,
         early_stop=tuple(stop_flags(args).items()),
+        train_command=tuple(shlex.split(args.train_command)) if args.train_command else (),
+        keep_checkpoints=args.keep_checkpoints,
+        checkpoint_seconds=args.checkpoint_seconds,
     )
+
+
+def with_trial_command(options: LaunchOptions, trials: list[TrialSpec]) -> LaunchOptions:
+    """TRAIN_COMMAND=, else the configs' CONFIG_SWEEP_TRAIN_COMMAND, else ksweep's trainer."""
+    if options.train_command or not trials:
+        return options
+    text = trials[0].values.get("SWEEP_TRAIN_COMMAND", "")
+    try:
+        command = tuple(shlex.split(text))
+    except ValueError as problem:
+        raise SweepError(
+            f"CONFIG_SWEEP_TRAIN_COMMAND={text!r} cannot be split: {problem}"
+        ) from None
+    return replace(options, train_command=command)
+
+
+def objective(args: argparse.Namespace, trials: list[TrialSpec]) -> tuple[str, str]:
+    """The (metric, goal) this sweep is ranked by, resolved once: METRIC=/GOAL= on the command
+    line, else the configs' CONFIG_SWEEP_METRIC/GOAL, else auto. The progress lines, the
+    early-stopping rule, a model-based search and the analysis all rank by it."""
+    from ksweep.analysis.report import configured_metric
+
+    try:
+        return configured_metric(trials[0].values if trials else {}, args.metric, args.goal)
+    except ValueError as problem:
+        raise SweepError(str(problem)) from None
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
@@ -143,14 +174,19 @@ def _start(args: argparse.Namespace, spec) -> int:
     varying = (spec.plan or {}).get("varying_symbols") or sorted(
         {name for t in spec.trials for name in t.varying}
     )
-    observers, refresher = _observers(args, spec.trials or spec.probes, varying)
-    rule = stop_rule(args, spec.trials or spec.probes, is_grid(spec.plan))
+    known = spec.trials or spec.probes
+    ranking = objective(args, known)
+    observers, refresher = _observers(args, known, varying, ranking)
+    rule = stop_rule(args, known, is_grid(spec.plan), ranking=ranking)
     order = rule.launch_order if rule is not None else None
+    factory = sweeper_factory(
+        spec.plan, spec.trials, args.kconfig, generate_options(args), order, ranking
+    )
     result = start_sweep(
         spec,
-        sweeper_factory(spec.plan, spec.trials, args.kconfig, generate_options(args), order),
+        factory,
         args.output_dir,
-        launch_options(args),
+        with_trial_command(launch_options(args), known),
         observers,
         stop_rule=rule,
         output=_echo(args),
@@ -176,19 +212,27 @@ def cmd_resume(args: argparse.Namespace) -> int:
     prepared = prepare_resume(folder, options, args.rerun_failed, args.config_dir, tree)
     plan = load_json(folder.plan, dict).data
     trials = prepared.trials or probe_trials(plan)
-    observers, refresher = _observers(args, trials, prepared.varying)
-    recorded = _last_launch(prepared.manifest).get("early_stop") or {}
+    ranking = objective(args, trials)
+    observers, refresher = _observers(args, trials, prepared.varying, ranking)
+    last = _last_launch(prepared.manifest)
+    recorded = last.get("early_stop") or {}
     options = prepared.options
     if not options.early_stop and recorded:  # this run decides as the earlier ones did
         options = replace(options, early_stop=tuple(recorded.items()))
-    rule = stop_rule(args, trials, is_grid(plan), recorded)
+    if not options.train_command and last.get("train_command"):  # the same command trains
+        options = replace(options, train_command=tuple(last["train_command"]))
+    options = with_trial_command(options, trials)
+    rule = stop_rule(args, trials, is_grid(plan), recorded, ranking)
     order = rule.launch_order if rule is not None else None
+    factory = sweeper_factory(
+        plan, prepared.trials, args.kconfig, generate_options(args), order, ranking
+    )
     result = resume_sweep(
         folder,
         prepared.manifest,
         trials,
         prepared.kept,
-        sweeper_factory(plan, prepared.trials, args.kconfig, generate_options(args), order),
+        factory,
         options,
         observers,
         stop_rule=rule,
@@ -198,19 +242,22 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
 
 def stop_rule(
-    args: argparse.Namespace, trials: list[TrialSpec], grid: bool, recorded: dict | None = None
+    args: argparse.Namespace,
+    trials: list[TrialSpec],
+    grid: bool,
+    recorded: dict | None = None,
+    ranking: tuple[str, str] | None = None,
 ):
     """The early-stopping rule of this sweep (None: every trial runs to its end): the trials'
     CONFIG_SWEEP_EARLY_STOP..., overridden by this command line's EARLY_STOP=..., or, on a
     resume given none, by what the sweep's last run was given (the same rule must decide).
     ``grid``: the configurations are listed in value order (judged in spread order)."""
-    from ksweep.monitor.observers import ranking_of
     from ksweep.sweepers.early_stop import early_stopper
 
     if not trials:
         return None
     overrides = stop_flags(args) or dict(recorded or {})
-    metric, goal = ranking_of(trials[0].values)
+    metric, goal = ranking or objective(args, trials)
     try:
         return early_stopper(trials[0].values, overrides, metric, goal, grid)
     except ValueError as problem:
@@ -235,21 +282,24 @@ def _named_or_newest(given: str | None, output_dir: str, verb: str) -> SweepFold
     return SweepFolder(newest)
 
 
-def _observers(args: argparse.Namespace, trials: list[TrialSpec], varying: list[str]):
+def _observers(
+    args: argparse.Namespace,
+    trials: list[TrialSpec],
+    varying: list[str],
+    ranking: tuple[str, str],
+):
     from ksweep.monitor.heartbeat import Heartbeat
     from ksweep.monitor.observers import (
         AnalysisRefresher,
         DecisionLog,
         ProgressPrinter,
         SummaryWriter,
-        ranking_of,
     )
 
     say = _say(args)
-    refresher = AnalysisRefresher(varying, say)
+    refresher = AnalysisRefresher(varying, say, args.metric, args.goal)
     observers = [SummaryWriter(), DecisionLog()]
     if not args.quiet:
-        ranking = ranking_of(trials[0].values) if trials else ("test_acc", "max")
         observers.append(ProgressPrinter(say, ranking))
         if args.heartbeat > 0:
             observers.append(Heartbeat(say, args.heartbeat))
@@ -269,7 +319,9 @@ def _closing(args: argparse.Namespace, result, refresher, varying: list[str]) ->
     say = _say(args)
     for warning in result.warnings:
         say(f"ksweep: warning: {warning}")
-    analysis = refresher.last or write_reports(result.folder.path, result.records, varying)
+    analysis = refresher.last or write_reports(
+        result.folder.path, result.records, varying, args.metric, args.goal
+    )
     folder = result.folder
     say("")
     say(f"Results: {folder.path}")

@@ -59,7 +59,7 @@ class DecisionLog:
 class ProgressPrinter:
     """One line per started sweep, retry, decision and finished trial."""
 
-    def __init__(self, say: Say, ranking: tuple[str, str] = ("test_acc", "max")) -> None:
+    def __init__(self, say: Say, ranking: tuple[str, str]) -> None:
         self.say = say
         self.ranking = ranking
 
@@ -98,11 +98,15 @@ class ProgressPrinter:
         """The trial's value of the ranking metric, with test accuracy beside it when the
         ranking is on another split (test accuracy is then not what chooses)."""
         metric = self.ranking[0]
-        test = f"test_acc {record['test_acc']:.2f}%"
-        value = record.get(metric)
-        if metric == "test_acc" or not isinstance(value, int | float):
-            return test
-        return f"{metric} {spec(metric).shown(value)} ({test})"
+        value, test = record.get(metric), record.get("test_acc")
+        shown = (
+            f"{metric} {spec(metric).shown(value)}"
+            if isinstance(value, int | float)
+            else f"{metric} not reported"
+        )
+        if metric == "test_acc" or not isinstance(test, int | float):
+            return shown  # a script's own metrics: nothing to add
+        return f"{shown} (test_acc {test:.2f}%)"
 
     def _finished(self, event: TrialFinished) -> None:
         record = event.record
@@ -124,24 +128,34 @@ class ProgressPrinter:
 class AnalysisRefresher:
     """``sweep_analysis.txt`` after each trial; every output once the sweep has ended."""
 
-    def __init__(self, varying_symbols: Sequence[str], say: Say) -> None:
+    def __init__(
+        self,
+        varying_symbols: Sequence[str],
+        say: Say,
+        metric: str | None = None,
+        goal: str | None = None,
+    ) -> None:
         self.varying = list(varying_symbols)
         self.say = say
+        self.metric, self.goal = metric, goal  # METRIC=/GOAL= as asked: the analysis resolves
         self.last = None  # the newest Analysis written, for the closing line
 
     def __call__(self, event: Event) -> None:
         folder, records = event.view.folder.path, list(event.view.records)
         if isinstance(event, TrialFinished):
-            self.last = write_reports(folder, records, self.varying)
+            self.last = write_reports(folder, records, self.varying, self.metric, self.goal)
         elif isinstance(event, SweepEnded):
             if event.state == INTERRUPTED:
-                self.last = write_reports(folder, records, self.varying)
+                self.last = write_reports(folder, records, self.varying, self.metric, self.goal)
             else:
-                self.last = write_final_reports(folder, records, self.varying, say=self.say)
+                self.last = write_final_reports(
+                    folder, records, self.varying, self.metric, self.goal, say=self.say
+                )
 
 
 def ranking_of(config_text_values: dict[str, str]) -> tuple[str, str]:
-    """The (metric, goal) the closing line will rank by, for the live lines to match."""
+    """The (metric, goal) a sweep's configs ask for (``{}``: the default, auto), for
+    ``sweep-status`` to rank as the sweep's own closing line did."""
     return configured_metric(config_text_values)
 
 

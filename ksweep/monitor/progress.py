@@ -39,7 +39,7 @@ class ProgressView:
     eta_seconds: float | None
     best_name: str | None
     best_value: float | None
-    metric: str = "test_acc"  # what best_value measures
+    metric: str  # what best_value measures
     pruned: int = 0  # stopped early by a rule: results, not failures
 
     @property
@@ -69,7 +69,8 @@ def view(
     running: int,
     concurrency: int,
     projected: Sequence[float] = (),
-    ranking: tuple[str, str] = ("test_acc", "max"),
+    *,
+    ranking: tuple[str, str],
 ) -> ProgressView:
     """Progress from finished records; the ETA assumes unfinished trials take the mean time.
 
@@ -93,9 +94,7 @@ def view(
     )
 
 
-def leader(
-    records: Sequence[dict], metric: str = "test_acc", goal: str = "max"
-) -> tuple[str | None, float | None]:
+def leader(records: Sequence[dict], metric: str, goal: str) -> tuple[str | None, float | None]:
     """The configuration leading on the mean of ``metric`` so far, and that mean.
 
     It is ranked exactly as the closing "Best:" line ranks (seeds grouped into

@@ -46,7 +46,7 @@ def status_text(folder: SweepFolder) -> str:
     elif manifest.get("reason"):
         state = f"{state}: {manifest['reason']}"
     projected = [d for trial, status in running if (d := projected_duration(folder, trial, status))]
-    ranking = ranking_of(trials[0].values) if trials else ("test_acc", "max")
+    ranking = ranking_of(trials[0].values if trials else {})
     total = len(trials) if trials else None
     progress = view(total, records, len(running), max(1, len(running)), projected, ranking)
     lines = [f"Sweep: {folder.path}", f"State: {state}"]

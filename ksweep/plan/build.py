@@ -55,6 +55,7 @@ class GenerateOptions:
     """What generation may assume about the run: downloads, data roots, the project."""
 
     allow_download: bool = False  # trials may download missing datasets (ALLOW_DOWNLOAD=1)
+    own_trainer: bool = True  # no TRAIN_COMMAND= given: the configs may still name one
     data_roots: tuple[Path, ...] = ()  # folders outside the project a relative path may name
     project: Path | None = None  # where relative paths are taken from (default: here)
     search: SearchOptions = SearchOptions()  # SEARCH, SAMPLES, SEARCH_SEED
@@ -205,7 +206,16 @@ def _check_not_empty(spec: RangeSpec, base: str | None, diagnostics: Diagnostics
 
 
 def checked(plan: Plan, spec: RangeSpec, options: GenerateOptions) -> Plan:
-    """The plan after pre-flight: errors raise, warnings are attached to their configurations."""
+    """The plan after pre-flight: errors raise, warnings are attached to their configurations.
+
+    Pre-flight is ksweep's trainer's own checks; a sweep whose trials run another command
+    (TRAIN_COMMAND=, CONFIG_SWEEP_TRAIN_COMMAND) is checked by that command when it runs."""
+    if not options.own_trainer or any(
+        "CONFIG_SWEEP_TRAIN_COMMAND=" in c.config_text
+        and 'CONFIG_SWEEP_TRAIN_COMMAND=""' not in c.config_text
+        for c in plan.configs
+    ):
+        return plan
     result = preflight(
         (Checked(c.name, c.config_text) for c in plan.configs),
         Locator(spec, plan.base),

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import kconfiglib
 
+from ksweep.project import PROJECT_ROOT
+
 _TYPE_NAMES = {
     kconfiglib.BOOL: "bool",
     kconfiglib.TRISTATE: "tristate",
@@ -63,6 +65,9 @@ class Resolution:
     assigned: tuple[AssignedResult, ...]
 
 
+KSWEEP_ROOT_ENV = "KSWEEP_ROOT"
+
+
 class KconfigTree:
     """A loaded Kconfig tree; reusable for many resolutions."""
 
@@ -70,7 +75,9 @@ class KconfigTree:
         self.path = Path(kconfig_path)
         root = self.path.resolve().parent
         previous = os.getcwd()
-        # Fragments are 'source'd relative to the tree's own folder, wherever we run from.
+        # Fragments are 'source'd relative to the tree's own folder, wherever we run from; a
+        # project's own tree reaches ksweep's sweep menu as "$(KSWEEP_ROOT)/ksweep/Kconfig.sweep".
+        os.environ.setdefault(KSWEEP_ROOT_ENV, str(PROJECT_ROOT))
         os.chdir(root)
         try:
             self._kconf = kconfiglib.Kconfig(self.path.name, warn_to_stderr=False)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ksweep.analysis.metrics import METRICS
 from ksweep.launch.events import LoopView
 from ksweep.sweep.layout import SweepFolder
 from ksweep.sweep.states import TrialState
@@ -19,8 +20,10 @@ from ksweep.sweep.trials import TrialSpec
 from ksweep.sweepers.stopping import STOP, ConfigCurve, RuleSettings, spread, verdict
 
 SEED = "CONFIG_SEED"
-# The metrics a trial streams every epoch: the only ones a rule can judge at a rung.
+# The metrics ksweep's trainer streams every epoch: of its own, the only ones a rule can
+# judge at a rung. A metric a script reports is judged from its epochs' rows.
 EPOCH_METRICS = ("val/acc", "val/loss", "test_acc", "train/loss", "train/acc")
+SUMMARY_ONLY = frozenset(METRICS) - set(EPOCH_METRICS)  # ksweep's trainer's final-only figures
 
 
 def configuration_of(trial: TrialSpec) -> tuple:
@@ -136,7 +139,7 @@ def early_stopper(
     if settings.rule == "none":
         return None
     problems = settings.check()
-    if metric not in EPOCH_METRICS:
+    if metric in SUMMARY_ONLY:
         problems.append(
             f"early stopping judges a metric every epoch, but the sweep ranks by {metric}; "
             f"rank by one of {', '.join(EPOCH_METRICS)} (METRIC=) or set EARLY_STOP=none"

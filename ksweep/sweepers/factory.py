@@ -51,9 +51,12 @@ def sweeper_factory(
     tree_path: str,
     options=None,
     order: Callable[[Sequence[TrialSpec]], list[TrialSpec]] | None = None,
+    ranking: tuple[str, str] | None = None,
 ):
     """A ``SweeperFactory`` (sweep folder, names done -> sweeper) for a sweep of ``plan``.
 
+    ``ranking``: the sweep's (metric, goal), resolved once by the caller, which a
+    model-based search optimises (default: the configs' own).
     ``options``: the :class:`~ksweep.plan.build.GenerateOptions` a search's proposals are
     checked with (downloads allowed, data roots). ``order``: the order a fixed list is
     started in (an early-stopping rule's launch order); name order without one."""
@@ -73,8 +76,8 @@ def sweeper_factory(
         space = SearchSpace.from_plan(listing, KconfigTree(tree_path), options)
         kept = [r for r in read_summary(folder).records if r.get("config_file") in done]
         probes = probe_trials(listing)
-        ranking = configured_metric(probes[0].values if probes else {})
-        return OptunaSweeper(folder, space, ranking, done, kept)
+        objective = ranking or configured_metric(probes[0].values if probes else {})
+        return OptunaSweeper(folder, space, objective, done, kept)
 
     return make
 
