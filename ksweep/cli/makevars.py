@@ -69,6 +69,7 @@ VARIABLES = {
         Var(
             "KEEP_CHECKPOINTS", "--keep-checkpoints", "keep finished trials' checkpoints", flag=True
         ),
+        Var("PAUSE_MODE", "--pause-mode", "exit (checkpoint, free memory) or wait at a pause"),
         Var(
             "CHECKPOINT_SECONDS",
             "--checkpoint-seconds",
@@ -110,7 +111,7 @@ EARLY_STOP = (
 LAUNCH = (
     "DEVICE", "JOBS", "PARALLEL", "GPUS", "TRIALS_PER_GPU", "TRIAL_TIMEOUT", "RETRIES",
     "FAIL_FAST", "LAUNCHER", "BACKEND", "HEARTBEAT", *EARLY_STOP, "METRIC", "GOAL",
-    "TRAIN_COMMAND", "KEEP_CHECKPOINTS", "CHECKPOINT_SECONDS", "ALLOW_DOWNLOAD",
+    "TRAIN_COMMAND", "KEEP_CHECKPOINTS", "CHECKPOINT_SECONDS", "PAUSE_MODE", "ALLOW_DOWNLOAD",
 )  # fmt: skip
 # Options of the ksweep command itself (before the target's command): every target reads them.
 GLOBAL = ("KCONFIG",)

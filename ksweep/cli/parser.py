@@ -6,8 +6,8 @@ import argparse
 
 from ksweep.monitor.heartbeat import HEARTBEAT_SECONDS
 from ksweep.project import DEFAULT_CONFIG_DIR, DEFAULT_OUTPUT_DIR, KCONFIG_FILE
+from ksweep.protocol import DEFAULT_CHECKPOINT_SECONDS, PAUSE_EXIT, PAUSE_MODES
 from ksweep.sweepers.stopping import RULES
-from ksweep.trial.protocol import DEFAULT_CHECKPOINT_SECONDS
 
 NEWEST = ""  # --resume without a folder: the newest sweep under --output-dir
 
@@ -104,6 +104,13 @@ def _running(sub: argparse.ArgumentParser) -> None:
         "--keep-checkpoints",
         action="store_true",
         help="keep each finished trial's checkpoint/ folder (KEEP_CHECKPOINTS=1)",
+    )
+    sub.add_argument(
+        "--pause-mode",
+        choices=PAUSE_MODES,
+        default=PAUSE_EXIT,
+        help="at an early-stopping pause a trial checkpoints and exits (exit), or waits in its "
+        "process (wait: faster, holds its memory); PAUSE_MODE",
     )
     sub.add_argument(
         "--checkpoint-seconds",

@@ -93,6 +93,7 @@ def launch_options(args: argparse.Namespace) -> LaunchOptions:
         train_command=tuple(shlex.split(args.train_command)) if args.train_command else (),
         keep_checkpoints=args.keep_checkpoints,
         checkpoint_seconds=args.checkpoint_seconds,
+        pause_mode=args.pause_mode,
     )
 
 

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ksweep.launch.slots import Slot
+from ksweep.protocol import DEFAULT_CHECKPOINT_SECONDS, trial_environment
 from ksweep.sweep.layout import TrialFolder
 from ksweep.sweep.trials import TrialSpec
-from ksweep.trial.protocol import DEFAULT_CHECKPOINT_SECONDS, trial_environment
 
 
 class LaunchFailure(Exception):

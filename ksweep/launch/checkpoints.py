@@ -1,6 +1,6 @@
 """Checkpoints as the run loop sees them: a trial folder to go on in, or to clean up.
 
-A trial that follows the protocol's checkpoints (:mod:`ksweep.trial.protocol`)
+A trial that follows the protocol's checkpoints (:mod:`ksweep.protocol`)
 can stop existing between two epochs: at a pause (its memory freed while the
 rule waits for its peers) or because the sweep was killed. Either way its
 folder keeps ``checkpoint/`` and the epochs up to it, and the next start of
@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import shutil
 
+from ksweep.protocol import CHECKPOINT_POINTER
 from ksweep.sweep.layout import TrialFolder
 from ksweep.sweep.tolerant import load_json
-from ksweep.trial.protocol import CHECKPOINT_POINTER
 
 
 def checkpoint_epoch(folder: TrialFolder) -> int | None:

@@ -1,6 +1,6 @@
 """What a trial's exit status and files mean: its state, its reason, the end of its log.
 
-The exit statuses are the trial protocol's (:mod:`ksweep.trial.protocol`).
+The exit statuses are the trial protocol's (:mod:`ksweep.protocol`).
 A crash, a non-zero exit, a timeout or a missing result is not
 an exception here but a recorded outcome with its reason and the end of the
 log, so a sweep always goes on to the next trial.
@@ -11,12 +11,12 @@ from __future__ import annotations
 import signal
 from typing import Any
 
+from ksweep.protocol import EXIT_DIVERGED, EXIT_OK
 from ksweep.sweep.layout import TrialFolder
 from ksweep.sweep.records import TrialOutcome
 from ksweep.sweep.states import TrialState
 from ksweep.sweep.tolerant import load_json
 from ksweep.sweep.trialfiles import EpochFollower, log_tail
-from ksweep.trial.protocol import EXIT_DIVERGED, EXIT_OK
 
 
 def failure_reason(exit_code: int, tail: str) -> str:

@@ -2,7 +2,7 @@
 
 Each trial's epochs are followed in its ``metrics.jsonl`` and its output in
 ``output.log``, both written by the trial itself; a stop request is a file
-the trial looks for at every epoch boundary (see :mod:`ksweep.trial.protocol`).
+the trial looks for at every epoch boundary (see :mod:`ksweep.protocol`).
 The trial command is ksweep's trainer (forked from a warm server) or the
 sweep's TRAIN_COMMAND (exec'd, as argv).
 """
@@ -17,11 +17,11 @@ from ksweep.launch.base import TrialLaunch
 from ksweep.launch.child import RUNNER_PID_ENV, SWEEP_ENV, WORKDIR_ENV
 from ksweep.launch.process import Starter, TrialProcess
 from ksweep.launch.slots import Slot
+from ksweep.protocol import ENV_CONFIG, ENV_TRIAL_DIR, PAUSE_EXIT, command_argv
 from ksweep.sweep.atomic import write_json_atomic
 from ksweep.sweep.layout import TrialFolder
 from ksweep.sweep.tolerant import load_json
 from ksweep.sweep.trialfiles import EpochFollower
-from ksweep.trial.protocol import ENV_CONFIG, ENV_TRIAL_DIR, PAUSE_EXIT, command_argv
 
 
 class LogFollower:
@@ -120,11 +120,16 @@ class LocalTrial:
 class LocalLauncher:
     """Slots on this machine; one fork server (or none, for exec) shared by all of them."""
 
-    # A pause ends the trial's process (it checkpoints first), so it holds no memory.
-    pause_mode = PAUSE_EXIT
-
-    def __init__(self, slots: list[Slot], backend: str | None = None, sweep: str = "") -> None:
+    def __init__(
+        self,
+        slots: list[Slot],
+        backend: str | None = None,
+        sweep: str = "",
+        pause_mode: str = PAUSE_EXIT,
+    ) -> None:
         self.slots = slots
+        # PAUSE_EXIT: a pause ends the trial's process (it checkpoints first), holding no memory.
+        self.pause_mode = pause_mode
         self.starter = Starter(backend)
         self.sweep = sweep
 

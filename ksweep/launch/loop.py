@@ -38,6 +38,7 @@ from ksweep.launch.local import checkpointed_pause
 from ksweep.launch.pause_handling import PauseHandling
 from ksweep.launch.pauses import Active, NoProcess, StopRule
 from ksweep.launch.slots import Slot
+from ksweep.protocol import DEFAULT_CHECKPOINT_SECONDS, EXIT_PAUSED
 from ksweep.sweep.atomic import write_text_atomic
 from ksweep.sweep.diskguard import is_disk_full, release_reserve
 from ksweep.sweep.layout import SweepFolder
@@ -46,7 +47,6 @@ from ksweep.sweep.records import TrialOutcome, summary_record, write_status
 from ksweep.sweep.snapshot import retire
 from ksweep.sweep.states import TrialState
 from ksweep.sweep.trials import TrialSpec
-from ksweep.trial.protocol import DEFAULT_CHECKPOINT_SECONDS, EXIT_PAUSED
 
 POLL_SECONDS = 0.1
 

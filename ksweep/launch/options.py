@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ksweep.diagnostics import Refusal
-from ksweep.trial.protocol import DEFAULT_CHECKPOINT_SECONDS
+from ksweep.protocol import DEFAULT_CHECKPOINT_SECONDS, PAUSE_EXIT, PAUSE_MODES
 
 DEVICES = ("auto", "cpu", "cuda")
 LAUNCHERS = ("local", "ray")
@@ -35,6 +35,9 @@ class LaunchOptions:
     train_command: tuple[str, ...] = ()  # TRAIN_COMMAND as argv; empty: ksweep's own trainer
     keep_checkpoints: bool = False  # KEEP_CHECKPOINTS=1: finished trials keep checkpoint/
     checkpoint_seconds: float = DEFAULT_CHECKPOINT_SECONDS  # CHECKPOINT_SECONDS=
+    # PAUSE_MODE=: "exit" (a paused trial checkpoints and exits, if its command can) or
+    # "wait" (it stays resident: restarts cost nothing, memory stays held)
+    pause_mode: str = PAUSE_EXIT
 
     def check(self) -> None:
         problems = []
@@ -51,6 +54,8 @@ class LaunchOptions:
             problems.append(
                 f"CHECKPOINT_SECONDS={self.checkpoint_seconds:g} must be 0 (every epoch) or more"
             )
+        if self.pause_mode not in PAUSE_MODES:
+            problems.append(f"PAUSE_MODE={self.pause_mode} is not one of {', '.join(PAUSE_MODES)}")
         if self.launcher not in LAUNCHERS:
             problems.append(f"LAUNCHER={self.launcher} is not one of {', '.join(LAUNCHERS)}")
         if problems:
@@ -73,4 +78,5 @@ class LaunchOptions:
             "train_command": list(self.train_command),
             "keep_checkpoints": self.keep_checkpoints,
             "checkpoint_seconds": self.checkpoint_seconds,
+            "pause_mode": self.pause_mode,
         }

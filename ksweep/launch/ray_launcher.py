@@ -31,10 +31,10 @@ from ksweep.launch.local import paused_epoch, trial_command
 from ksweep.launch.process import Starter, TrialProcess
 from ksweep.launch.slots import Slot
 from ksweep.project import PROJECT_ROOT
+from ksweep.protocol import PAUSE_WAIT
 from ksweep.sweep.atomic import write_bytes_atomic, write_json_atomic
 from ksweep.sweep.layout import PAUSED_FILE, RESUME_FILE, STOP_REQUEST, TRIAL_CONFIG, TrialFolder
 from ksweep.sweep.trialfiles import EpochFollower
-from ksweep.trial.protocol import PAUSE_WAIT
 
 SHIPPED_EXCLUDES = [
     ".venv/",

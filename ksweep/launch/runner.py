@@ -114,7 +114,7 @@ def _launcher(options: LaunchOptions, trials: Sequence[TrialSpec]):
         from ksweep.launch.ray_launcher import RayLauncher
 
         return RayLauncher(slots, options.trials_per_gpu), kind_of
-    return LocalLauncher(slots, options.backend), kind_of
+    return LocalLauncher(slots, options.backend, pause_mode=options.pause_mode), kind_of
 
 
 def start_sweep(

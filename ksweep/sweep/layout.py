@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ksweep.trial.protocol import (
+from ksweep.protocol import (
     CHECKPOINT_DIR,
     EPOCHS_FILE,
     FINAL_METRICS,
@@ -34,7 +34,7 @@ from ksweep.trial.protocol import (
     TRIAL_LOG,
 )
 
-# --- a trial's folder: the protocol's files (ksweep.trial.protocol owns their names) ---
+# --- a trial's folder: the protocol's files (ksweep.protocol owns their names) ---
 SPECTRAL_FILE = "spectral.json"
 CHECKPOINT_FILE = "best.pt"
 TRIAL_STATUS = "status.json"  # live state, then the trial's final record

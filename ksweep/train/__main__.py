@@ -15,9 +15,10 @@ import os
 import sys
 from collections.abc import Sequence
 
+from ksweep import protocol
 from ksweep.configfile import ConfigFileError
 from ksweep.train.settings import SettingsError, settings_from_config
-from ksweep.trial import EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_OK, Trial, protocol
+from ksweep.trial import EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_OK, Trial
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -10,13 +10,7 @@ near that, and one that does trains on nothing but noise from then on.
 from __future__ import annotations
 
 import math
-import time
-from pathlib import Path
 from typing import Any
-
-from ksweep.sweep.atomic import write_json_atomic
-from ksweep.sweep.layout import PAUSED_FILE, RESUME_FILE, STOP_REQUEST
-from ksweep.sweep.tolerant import load_json
 
 DIVERGENCE_FACTOR = 10.0
 LAST_N = 3  # last3_test_acc averages this many final epochs (fewer in shorter runs)
@@ -50,46 +44,6 @@ def check_loss(loss: float, epoch: int, num_classes: int, what: str = "training 
             loss,
             epoch,
         )
-
-
-def stop_request(path: Path) -> dict[str, Any] | None:
-    """The launcher's request to end after this epoch (a file it wrote), or None."""
-    if not path.exists():
-        return None
-    return load_json(path, dict).data or {"state": "pruned", "reason": "stop requested"}
-
-
-PAUSE_POLL_SECONDS = 0.05
-
-
-def after_epoch(out: Path, epoch: int, pause_after: frozenset[int]) -> dict[str, Any] | None:
-    """At an epoch boundary: the launcher's stop request, if any; after a pause epoch, first
-    wait for its verdict (go on, or a stop request), holding no more than the process itself.
-
-    The files are the protocol: this run writes ``paused.json`` with the epoch; the launcher
-    answers with ``resume.json`` (same epoch) or a stop request."""
-    request = stop_request(out / STOP_REQUEST)
-    if request is not None or epoch not in pause_after:
-        return request
-    write_json_atomic(out / PAUSED_FILE, {"epoch": epoch})
-    while True:
-        request = stop_request(out / STOP_REQUEST)
-        if request is not None:
-            return request
-        if (load_json(out / RESUME_FILE, dict).data or {}).get("epoch") == epoch:
-            return None
-        time.sleep(PAUSE_POLL_SECONDS)
-
-
-def stopped_record(request: dict[str, Any], epoch: int, epochs: int) -> dict[str, Any]:
-    """What the final metrics say about a run that ended early on request."""
-    return {
-        **{k: v for k, v in request.items() if isinstance(k, str)},
-        "state": request.get("state", "pruned"),
-        "decided_at_epoch": request.get("epoch"),  # the epoch whose numbers decided it
-        "epoch": epoch,  # the epoch it ended at: the first boundary after the request came
-        "of_epochs": epochs,
-    }
 
 
 def accuracy_summary(history: list[dict[str, Any]]) -> dict[str, Any]:

@@ -1,11 +1,10 @@
 """``import ksweep.trial``: make any training script a ksweep trial (standard library only).
 
-See :mod:`ksweep.trial.client` for the API and :mod:`ksweep.trial.protocol` for the
+See :mod:`ksweep.trial.client` for the API and :mod:`ksweep.protocol` for the
 contract a script in any language can follow.
 """
 
-from ksweep.trial.client import Checkpoint, Trial, TrialConfig
-from ksweep.trial.protocol import (
+from ksweep.protocol import (
     CONTINUE,
     EXIT_BAD_INPUT,
     EXIT_CRASH,
@@ -15,6 +14,7 @@ from ksweep.trial.protocol import (
     PAUSE,
     STOP,
 )
+from ksweep.trial.client import Checkpoint, Trial, TrialConfig
 
 __all__ = [
     "CONTINUE",

@@ -21,7 +21,7 @@ stopping, pauses that free their slot, restarts after a kill)::
             break
     trial.finish(accuracy=acc)
 
-Everything here is files and exit statuses of :mod:`ksweep.trial.protocol`,
+Everything here is files and exit statuses of :mod:`ksweep.protocol`,
 so a script in another language can do the same by hand.
 """
 
@@ -38,10 +38,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
+from ksweep import protocol as p
 from ksweep.configfile import read_config
 from ksweep.sweep.atomic import write_json_atomic, write_text_atomic
 from ksweep.sweep.tolerant import load_json
-from ksweep.trial import protocol as p
 
 WAIT_POLL_SECONDS = 0.05
 

@@ -69,6 +69,7 @@ ENV_CHECKPOINT_SECONDS = "KSWEEP_CHECKPOINT_SECONDS"
 ENV_DEVICE = "KSWEEP_DEVICE"
 ENV_OFFLINE = "KSWEEP_OFFLINE"
 PAUSE_EXIT, PAUSE_WAIT = "exit", "wait"
+PAUSE_MODES = (PAUSE_EXIT, PAUSE_WAIT)
 DEFAULT_CHECKPOINT_SECONDS = 60.0
 
 # --- argv placeholders in a trial command ---------------------------------------------
