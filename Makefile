@@ -102,11 +102,11 @@ test: $(SETUP) ## run the test suite
 	$(Q)$(PYTHON) -m pytest -q
 
 lint: $(SETUP) ## ruff check and format check
-	$(Q)$(PYTHON) -m ruff check ksweep models tests scripts
-	$(Q)$(PYTHON) -m ruff format --check ksweep models tests scripts
+	$(Q)$(PYTHON) -m ruff check ksweep models tests scripts examples
+	$(Q)$(PYTHON) -m ruff format --check ksweep models tests scripts examples
 
 format: $(SETUP) ## ruff format the code
-	$(Q)$(PYTHON) -m ruff format ksweep models tests scripts
+	$(Q)$(PYTHON) -m ruff format ksweep models tests scripts examples
 
 bench: $(SETUP) | data-link ## benchmarks: per-trial overhead, throughput by JOBS, trainer speed, search, early stopping, Ray
 	$(Q)$(PYTHON) -m ksweep.bench

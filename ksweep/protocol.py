@@ -72,6 +72,9 @@ PAUSE_EXIT, PAUSE_WAIT = "exit", "wait"
 PAUSE_MODES = (PAUSE_EXIT, PAUSE_WAIT)
 DEFAULT_CHECKPOINT_SECONDS = 60.0
 
+# --- the default trial command: ksweep's own trainer, a trial like any other ---------------
+DEFAULT_TRIAL_MODULE = "ksweep.train"  # python -m ksweep.train
+
 # --- argv placeholders in a trial command ---------------------------------------------
 CONFIG_PLACEHOLDER = "{config}"
 OUT_PLACEHOLDER = "{out}"

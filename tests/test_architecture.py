@@ -102,3 +102,40 @@ def test_no_module_is_over_400_lines():
         if (n := len(path.read_text(encoding="utf-8").splitlines())) > 400
     }
     assert long == {}
+
+
+# What the trial protocol's files are called: only the client and the sweep side may spell them.
+PROTOCOL_FILES = ("STOP_REQUEST", "PAUSED_FILE", "RESUME_FILE", "EPOCHS_FILE", "FINAL_METRICS")
+
+
+def test_ksweeps_trainer_is_a_trial_like_any_other():
+    """The trainer talks to a sweep only through the public client (ksweep.trial): it never
+    imports the launcher, the sweepers or the monitor, nor names a protocol file itself."""
+    for path in (PACKAGE / "train").rglob("*.py"):
+        relative = path.relative_to(ROOT).as_posix()
+        for module in imports_of(path):
+            assert subpackage_of(module) not in {"launch", "sweepers", "monitor", "cli"}, (
+                f"{relative} imports {module}"
+            )
+            assert not module.startswith("ksweep.trial.") or module == "ksweep.trial", (
+                f"{relative} imports {module}: use the package's public names"
+            )
+        text = path.read_text(encoding="utf-8")
+        assert not [name for name in PROTOCOL_FILES if name in text], relative
+    uses = imports_of(PACKAGE / "train" / "trainer.py") | imports_of(
+        PACKAGE / "train" / "__main__.py"
+    )
+    assert "ksweep.trial" in uses
+
+
+def test_launch_and_the_run_loop_never_import_the_trainer():
+    for path in (PACKAGE / "launch").rglob("*.py"):
+        assert not [m for m in imports_of(path) if m.startswith("ksweep.train")], path.name
+
+
+def test_the_trial_client_needs_only_the_standard_library():
+    code = (
+        "import sys, ksweep.trial; heavy = {'torch', 'numpy', 'kconfiglib', 'pandas'}; "
+        "assert not heavy & set(sys.modules), heavy & set(sys.modules)"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)

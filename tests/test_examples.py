@@ -74,9 +74,7 @@ def test_a_scikit_learn_script_in_its_own_kconfig_tree(tmp_path, search):
     if search == "grid":
         assert len(records) == 12 and any(r["status"] == "pruned" for r in records)
     text = _ranked_by(sweep, "val_f1")
-    best = max(
-        (r for r in records if r["status"] == "completed"), key=lambda r: r["val_f1"]
-    )
+    best = max((r for r in records if r["status"] == "completed"), key=lambda r: r["val_f1"])
     assert best["config_file"] in text.split("BEST CONFIGURATION", 1)[-1][:400]
     manifest = json.loads((sweep / "manifest.json").read_text())
     command = manifest["segments"][-1]["launch"]["train_command"]

@@ -20,15 +20,22 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import runpy
 import select
 import signal
 import sys
 import threading
 import time
 
+from ksweep.protocol import DEFAULT_TRIAL_MODULE
+
 PR_SET_PDEATHSIG = 1
 # The fork server imports these before it serves; the guard first (see server_guard.py).
-FORK_PRELOAD = ["ksweep.launch.server_guard", "ksweep.train.trainer", "ksweep.train.__main__"]
+FORK_PRELOAD = [
+    "ksweep.launch.server_guard",
+    f"{DEFAULT_TRIAL_MODULE}.trainer",
+    f"{DEFAULT_TRIAL_MODULE}.__main__",
+]
 RUNNER_PID_ENV = "KSWEEP_RUNNER_PID"  # the process whose death ends the trial
 WORKDIR_ENV = "KSWEEP_WORKDIR"  # where relative config paths (DATA_DIR) are taken from
 SWEEP_ENV = "KSWEEP_SWEEP"  # the sweep folder: marks every process of one sweep
@@ -130,9 +137,15 @@ def run_forked(log_path: str, argv: list[str], env: dict[str, str]) -> None:
     os.close(null)
     sys.stdout = open(1, "w", buffering=1, encoding="utf-8", closefd=False)  # noqa: SIM115
     sys.stderr = open(2, "w", buffering=1, encoding="utf-8", closefd=False)  # noqa: SIM115
-    from ksweep.train.__main__ import main
+    run_default_trial(argv)
 
-    raise SystemExit(main(argv))
+
+def run_default_trial(argv: list[str]) -> None:
+    """``python -m ksweep.train ARGV`` in this process: the launcher runs ksweep's trainer by
+    its module name, as it would run any trial command, and never imports it."""
+    sys.argv = [DEFAULT_TRIAL_MODULE, *argv]
+    runpy.run_module(DEFAULT_TRIAL_MODULE, run_name="__main__", alter_sys=True)
+    raise SystemExit(0)
 
 
 def warm() -> None:
@@ -141,6 +154,4 @@ def warm() -> None:
 
 if __name__ == "__main__":  # the exec backend: python -m ksweep.launch.child TRAINER-ARGS
     _become_trial()
-    from ksweep.train.__main__ import main
-
-    raise SystemExit(main(sys.argv[1:]))
+    run_default_trial(sys.argv[1:])
