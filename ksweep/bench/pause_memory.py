@@ -5,7 +5,7 @@ all of them have, so with resident pauses (``PAUSE_MODE=wait``, what ksweep
 did before checkpointed pauses) all 32 processes are alive at once; with
 ``PAUSE_MODE=exit`` a paused trial checkpoints and exits. Both sweeps run
 here in one run, and the figure is the peak, over the sweep, of the summed
-resident memory (RSS) of every process of the sweep (trials and the fork
+proportional memory (PSS) of every process of the sweep (trials and the fork
 server), sampled every 50 ms from /proc. The runner itself is left out: it
 is the same in both.
 """
@@ -47,10 +47,13 @@ def _sweep_processes(marker: str) -> list[int]:
     return found
 
 
-def _rss_bytes(pid: int) -> int:
+def _memory_bytes(pid: int) -> int:
+    """The process's proportional set size (PSS): its private pages plus its share of pages
+    it shares (forked trials share torch's), so summing over processes does not count
+    shared pages twice, as summed RSS would."""
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
                 return int(line.split()[1]) * 1024
     except OSError:
         pass
@@ -58,7 +61,7 @@ def _rss_bytes(pid: int) -> int:
 
 
 def measure(mode: str, work: Path, jobs: int) -> tuple[int, int, float]:
-    """(peak summed RSS in bytes, peak live processes, wall seconds) of one sweep."""
+    """(peak summed PSS in bytes, peak live processes, wall seconds) of one sweep."""
     out = work / mode
     range_file = work / "topk-32-range"
     args = [sys.executable, "-m", "ksweep", "sweep", str(range_file), "--out"]
@@ -71,7 +74,7 @@ def measure(mode: str, work: Path, jobs: int) -> tuple[int, int, float]:
             for sweep in out.glob("sweep_*"):
                 pids = _sweep_processes(str(sweep.resolve()))
                 processes[0] = max(processes[0], len(pids))
-                peak[0] = max(peak[0], sum(_rss_bytes(p) for p in pids))
+                peak[0] = max(peak[0], sum(_memory_bytes(p) for p in pids))
             done.wait(SAMPLE_SECONDS)
 
     started = time.monotonic()
@@ -93,10 +96,10 @@ def run(argv: list[str]) -> int:
         (work / "topk-32-range").write_text(RANGE.format(base=base), encoding="utf-8")
         rows = [(mode, *measure(mode, work, jobs)) for mode in ("wait", "exit")]
     print(f"\nPaused trials' memory: 32 configurations under top-k, JOBS={jobs} (LeNet-5, digits)")
-    print(f"{'pauses':<22} {'peak RSS':>10} {'peak processes':>15} {'wall':>8}")
-    for mode, rss, count, wall in rows:
+    print(f"{'pauses':<22} {'peak PSS':>10} {'peak processes':>15} {'wall':>8}")
+    for mode, memory, count, wall in rows:
         label = "resident (wait)" if mode == "wait" else "checkpoint + exit"
-        print(f"{label:<22} {rss / 2**20:>8.0f} MB {count:>15} {wall:>7.1f}s")
+        print(f"{label:<22} {memory / 2**20:>8.0f} MB {count:>15} {wall:>7.1f}s")
     before, after = rows[0][1], rows[1][1]
     if after:
         print(f"peak memory ratio, resident / exiting: {before / after:.1f}x")

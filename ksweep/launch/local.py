@@ -47,10 +47,14 @@ class LogFollower:
 
 
 def paused_epoch(folder: TrialFolder) -> int | None:
-    """The epoch a trial waits after, if it waits and has not been told to go on yet."""
+    """The epoch a trial waits after in its process, if it does and has not been told to go on
+    yet. A trial that checkpointed is about to exit: it counts as paused once it has exited
+    (see :func:`checkpointed_pause`), so its pause is never judged twice."""
     paused = load_json(folder.paused, dict).data or {}
     resumed = load_json(folder.resumed, dict).data or {}
     epoch = paused.get("epoch")
+    if paused.get("checkpoint") is True:
+        return None
     if not isinstance(epoch, int) or resumed.get("epoch") == epoch:
         return None
     return epoch

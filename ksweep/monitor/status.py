@@ -48,7 +48,7 @@ def status_text(folder: SweepFolder) -> str:
     projected = [d for trial, status in running if (d := projected_duration(folder, trial, status))]
     ranking = ranking_of(trials[0].values if trials else {})
     total = len(trials) if trials else None
-    progress = view(total, records, len(running), max(1, len(running)), projected, ranking)
+    progress = view(total, records, len(running), max(1, len(running)), projected, ranking=ranking)
     lines = [f"Sweep: {folder.path}", f"State: {state}"]
     if loaded.problem:
         lines.append(f"Warning: {loaded.problem}")

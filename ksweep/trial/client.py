@@ -289,7 +289,10 @@ class Trial:
         kept: list[str] = []
         epochs: list[int] = []
         path = self.folder / p.EPOCHS_FILE
-        if through is not None and path.is_file():
+        if through is None:  # a fresh start: the first report creates the log
+            path.unlink(missing_ok=True)
+            return epochs
+        if path.is_file():
             for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
                 try:
                     epoch = json.loads(line).get("epoch")
