@@ -49,6 +49,15 @@ def test_make_variables_become_options_and_bad_switches_are_refused():
         argv_for("sweep-generate", {"FORCE": "maybe"})
 
 
+def test_a_projects_own_tree_and_trial_command_reach_every_target():
+    env = {"KCONFIG": "mine/Kconfig", "TRAIN_COMMAND": "python t.py --cfg {config}"}
+    argv = argv_for("sweep", {**env, "RANGE_CONFIG": "r", "METRIC": "val_f1"})
+    assert argv[:3] == ["--kconfig", "mine/Kconfig", "sweep"]  # an option of ksweep itself
+    assert argv[argv.index("--train-command") + 1] == "python t.py --cfg {config}"  # one word
+    assert argv[argv.index("--metric") + 1] == "val_f1"
+    assert argv_for("sweep-generate", env)[:3] == ["--kconfig", "mine/Kconfig", "generate"]
+
+
 def test_v1_shows_the_commands_and_clean_keeps_the_virtual_environment():
     quiet = make("-n", "sweep-status")
     loud = subprocess.run(
