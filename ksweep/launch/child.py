@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import importlib
 import os
-import runpy
 import select
 import signal
 import sys
@@ -144,8 +144,8 @@ def run_default_trial(argv: list[str]) -> None:
     """``python -m ksweep.train ARGV`` in this process: the launcher runs ksweep's trainer by
     its module name, as it would run any trial command, and never imports it."""
     sys.argv = [DEFAULT_TRIAL_MODULE, *argv]
-    runpy.run_module(DEFAULT_TRIAL_MODULE, run_name="__main__", alter_sys=True)
-    raise SystemExit(0)
+    entry = importlib.import_module(f"{DEFAULT_TRIAL_MODULE}.__main__")
+    raise SystemExit(entry.main(argv))
 
 
 def warm() -> None:
