@@ -127,6 +127,7 @@ TARGETS: dict[str, Target] = {
     "sweep-estimate": Target(("estimate",), (*GENERATE, "OUTPUT_DIR", "JOBS", "PARALLEL")),
     "sweep-clean": Target(("clean",), ("CONFIG_DIR",)),
     "sweep-analyze": Target(("analyze",), ("SWEEP", "OUTPUT_DIR", "METRIC", "GOAL")),
+    "sweep-report": Target(("report",), ("SWEEP", "OUTPUT_DIR")),
     "sweep-compare": Target(("compare",), ("A", "B", "METRIC", "GOAL")),
     "sweep-audit-stop": Target(
         ("audit-stop",), ("SWEEP", "OUTPUT_DIR", *EARLY_STOP, "METRIC", "GOAL")
