@@ -187,10 +187,11 @@ def write_final_reports(
             f"{problem}); write them with `make sweep-analyze SWEEP={sweep_dir}`"
         )
         return None
-    say(
-        f"ksweep: report, plots, results.csv and TensorBoard files: "
-        f"{SweepFolder(Path(sweep_dir)).report}"
-    )
+    from ksweep.analysis.html_report import REPORT_HTML
+
+    report = SweepFolder(Path(sweep_dir)).report
+    say(f"ksweep: report, plots, results.csv and TensorBoard files: {report}")
+    say(f"ksweep: in a browser: {report.with_name(REPORT_HTML)} (make sweep-report opens it)")
     return analysis
 
 

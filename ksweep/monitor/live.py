@@ -14,6 +14,7 @@ does not drop to another trial's number as more seeds of it arrive.
 
 from __future__ import annotations
 
+import atexit
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -109,11 +110,10 @@ class LiveDisplay:
                 console=self.console,
                 auto_refresh=False,
                 transient=True,
-                redirect_stdout=False,
-                redirect_stderr=False,
                 vertical_overflow="crop",
-            )
+            )  # other lines printed meanwhile (stdout, stderr) go above the block
             self.live.start()
+            atexit.register(self._stop)  # an exit that skips SweepEnded leaves no hidden cursor
         elif isinstance(event, TrialStarted):
             settings = settings_text(event.trial.varying, short=True, sep=" ")
             name = event.trial.config_name
@@ -189,10 +189,13 @@ class LiveDisplay:
             table.add_row(f"... and {len(trials) - len(shown)} more running", "", "", "")
         return table
 
-    def _end(self, event: SweepEnded) -> None:
+    def _stop(self) -> None:
         if self.live is not None:
             self.live.stop()
             self.live = None
+
+    def _end(self, event: SweepEnded) -> None:
+        self._stop()
         self.lines(event)
         self.console.print(self.final_table(event.view.records))
 
@@ -221,7 +224,7 @@ class LiveDisplay:
                 "stopped early" if group.pruned else "",
             )
         if len(groups) > FINAL_ROWS:
-            table.caption = f"{len(groups) - FINAL_ROWS} more in report.md"
+            table.caption = f"{len(groups) - FINAL_ROWS} more in report.md and report.html"
         return table
 
 
