@@ -128,3 +128,23 @@ def test_report_prints_the_path_where_no_display_exists(tmp_path, monkeypatch, c
     assert f"ksweep: report: {(sweep / 'report.html').resolve()}" in out
     assert "no display here" in out
     assert (sweep / "report.html").read_text().startswith("<!DOCTYPE html>")
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_live_display_only_on_a_terminal_and_without_v1(monkeypatch):
+    from argparse import Namespace
+
+    from ksweep.cli.sweep_commands import live_terminal
+
+    monkeypatch.delenv("V", raising=False)
+    monkeypatch.setattr("sys.stdout", io.StringIO())
+    assert not live_terminal(Namespace(quiet=False))  # a pipe or a file: plain lines
+    monkeypatch.setattr("sys.stdout", Terminal())
+    assert live_terminal(Namespace(quiet=False))
+    assert not live_terminal(Namespace(quiet=True))
+    monkeypatch.setenv("V", "1")
+    assert not live_terminal(Namespace(quiet=False))

@@ -291,6 +291,7 @@ def _line(ax, series: Series, suffix: str = "", count: int = 0) -> None:
     label = None
     if series.in_legend:
         label = _wrap(series.label, 50) + (" (best)" if series.best else "") + suffix
+        label += " (stopped early)" if series.stopped else ""
     ax.plot(
         series.x,
         series.y,

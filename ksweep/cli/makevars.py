@@ -88,7 +88,7 @@ VARIABLES = {
         Var("DEFCONFIG", None, "the name savedefconfig writes (defconfigs/NAME)"),
         Var("KCONFIG_CONFIG", "--config", "the .config file the config targets use"),
         Var("SHARED_MNIST", "--source", "a local MNIST copy for data-link (../shared/data/mnist)"),
-        Var("V", None, "1: show the commands make runs"),
+        Var("V", None, "1: show the commands make runs; plain lines, not the live display"),
         Var("PYTHON", None, "an interpreter with the dependencies, instead of building .venv"),
     )
 }
