@@ -107,6 +107,9 @@ def test_the_live_display_fits_an_80x24_terminal_for_20_trials(tmp_path, jobs):
         assert not any(line.lstrip().startswith("epoch 1/2 |") for line in screen)
         header = next(i for i, line in enumerate(screen) if line.startswith("ksweep done"))
         assert screen[header + 1].startswith("best ")
+        assert screen[header + 2].split()[:2] == ["trial", "epoch"]
+        rows = [line for line in screen[header + 3 :] if line.strip()]
+        assert len(rows) <= jobs and all(line.startswith("config_") for line in rows), screen
     running = [line for s in live for line in s if line.startswith("config_")]
     assert any("/2" in line for line in running), "no running trial showed epoch/total"
 
