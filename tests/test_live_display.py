@@ -117,9 +117,10 @@ def test_still_improving_means_the_last_epoch_is_the_best_and_beats_the_one_befo
 
 
 def test_report_prints_the_path_where_no_display_exists(tmp_path, monkeypatch, capsys):
-    from synthetic_sweep import ACCURACIES, make_sweep
+    from synthetic_sweep import make_sweep
 
-    sweep = make_sweep(tmp_path / "sweep_20260101_120000", ACCURACIES, spectral=False)
+    one_seed = {"SGD": [60.0], "ADAM": [90.0]}
+    sweep = make_sweep(tmp_path / "sweep_20260101_120000", one_seed, spectral=False)
     monkeypatch.delenv("DISPLAY", raising=False)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     monkeypatch.setattr("sys.platform", "linux")
@@ -127,7 +128,9 @@ def test_report_prints_the_path_where_no_display_exists(tmp_path, monkeypatch, c
     out = capsys.readouterr().out
     assert f"ksweep: report: {(sweep / 'report.html').resolve()}" in out
     assert "no display here" in out
-    assert (sweep / "report.html").read_text().startswith("<!DOCTYPE html>")
+    page = (sweep / "report.html").read_text()
+    assert page.startswith("<!DOCTYPE html>")
+    assert "<li>Warning: one seed per configuration: no noise estimate" in page
 
 
 class Terminal(io.StringIO):

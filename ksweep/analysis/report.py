@@ -265,6 +265,7 @@ def _write_final(
     from ksweep.analysis.tables import report_markdown, results_csv
     from ksweep.analysis.tensorboard import launch_line, write_trial_events
     from ksweep.analysis.text import warnings
+    from ksweep.analysis.words import verdict
 
     sweep = SweepFolder(sweep_dir)
     write_text_atomic(sweep.results_csv, results_csv(analysis))
@@ -294,7 +295,8 @@ def _write_final(
     if improving:
         text += f"\n**{improving}**\n"
     write_text_atomic(sweep.report, text)
-    warned = [*warnings(analysis), *([improving] if improving else [])]
+    said = [line for line in verdict(analysis) if line.startswith("Warning")]
+    warned = [*said, *warnings(analysis), *([improving] if improving else [])]
     page = report_html(sweep_dir, analysis, best_line(analysis), warned, links)
     write_text_atomic(sweep.report.with_name(REPORT_HTML), page)
 
