@@ -99,7 +99,8 @@ def ablation_table(analysis: Analysis) -> str:
             else "-"
         )
         name = group.name + (" (stopped early)" if group.pruned else "")
-        name += " (within noise of the best)" if ranking.is_tied(group) else ""
+        tie = " (within noise of the best)" if ranking.replicated else " (equal to the best)"
+        name += tie if ranking.is_tied(group) else ""
         wall = group.summary("wall_time").mean
         cells = [
             _cell(str(place) if ranked else "-", place),
