@@ -21,7 +21,7 @@ HELP_PYTHON := $(if $(wildcard $(PYTHON)),$(PYTHON),python3)
 
 .PHONY: help setup data-link sweep sweep-generate sweep-run sweep-clean sweep-analyze menuconfig \
 	sweep-parallel sweep-resume sweep-rerun-failed sweep-status sweep-estimate sweep-compare \
-	sweep-audit-stop \
+	sweep-audit-stop sweep-report \
 	sweep-refine \
 	savedefconfig olddefconfig test lint format bench clean distclean
 
@@ -75,6 +75,9 @@ sweep-clean: $(SETUP) ## remove sweep_configs/
 
 sweep-analyze: $(SETUP) ## rewrite SWEEP=DIR's analysis, report.md, results.csv and plots/
 	$(Q)$(KSWEEP) make sweep-analyze
+
+sweep-report: $(SETUP) ## open SWEEP=DIR's report.html in a browser (or print its path)
+	$(Q)$(KSWEEP) make sweep-report
 
 sweep-compare: $(SETUP) ## compare sweeps A=DIR and B=DIR
 	$(Q)$(KSWEEP) make sweep-compare

@@ -61,7 +61,7 @@ def test_metric_bars_put_the_best_on_top_with_95_percent_whiskers(analysis):
     assert adam.low == pytest.approx(97.0 - 4.303 * 1.0 / 3**0.5, abs=1e-3)
     assert adam.high == pytest.approx(97.0 + 4.303 * 1.0 / 3**0.5, abs=1e-3)
     assert adam.points == (97.0, 98.0, 96.0)
-    assert adam.text == "97.00% ± 1.00 (n=3)"
+    assert adam.text == "97.00% (sd 1.00, n=3)"
     assert chart.bars[3].text == "failed: 3 of 3 seeds, no value"
     assert chart.value_label == "Test Accuracy (%)" and chart.upper == 100.0
     assert "higher is better" in chart.title

@@ -55,7 +55,7 @@ def test_failed_trials_never_lead_and_the_line_says_so_when_none_completed() -> 
     assert view(2, failed, running=1, concurrency=2, ranking=TEST).line().endswith("best -")
     records = [*failed, record("config_002", 80.0, 4.0, "0.01")]
     line = view(2, records, running=0, concurrency=2, ranking=TEST).line()
-    assert line.endswith("best 80.00% config_002")
+    assert line.endswith("best 80.00% config_002 (mean of 1 seed)")
     assert "done 1/2" in line and "failed 1" in line
 
 
@@ -77,9 +77,19 @@ def test_the_leader_is_ranked_by_the_sweeps_own_metric_and_goal() -> None:
     assert leader(records, *TEST) == ("config_001", 97.0)
     assert leader(records, "val/loss", "min") == ("config_002", 0.20)
     line = view(2, records, 0, 1, ranking=("last3_test_acc", "max")).line()
-    assert line.endswith("best last3_test_acc 96.50% config_002")
+    assert line.endswith("best last3_test_acc 96.50% config_002 (mean of 1 seed)")
     assert (
         view(2, records, 0, 1, ranking=("val/loss", "min"))
         .line()
-        .endswith("best val/loss 0.2000 config_002")
+        .endswith("best val/loss 0.2000 config_002 (mean of 1 seed)")
     )
+
+
+def test_the_plain_line_names_the_configuration_and_its_seed_count() -> None:
+    records = [
+        record("config_001", 97.0, 5.0, "0.1", seed=0),
+        record("config_002", 95.0, 5.0, "0.1", seed=1),  # config_001's second seed
+        record("config_003", 95.5, 5.0, "0.01"),
+    ]
+    line = view(3, records, running=0, concurrency=1, ranking=TEST).line()
+    assert line.endswith("best 96.00% config_001 (mean of 2 seeds)")

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from ksweep.analysis.core import Analysis
 from ksweep.analysis.labels import group_label
 from ksweep.analysis.stats import Group
+from ksweep.sweep.states import TrialState, state_of
 
 
 def _ordered(analysis: Analysis) -> list[Group]:
@@ -30,6 +31,7 @@ class Series:
     color: int  # index of the configuration in the ranking: one colour per configuration
     in_legend: bool  # only the first seed of a configuration carries the label
     best: bool
+    stopped: bool = False  # an early-stopping rule ended this trial before its last epoch
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,8 @@ class CurveChart:
     xlabel: str
     panels: list[CurvePanel]
     smoothing: float
+    warning: str | None = None  # drawn in red on the chart (the best was still improving)
+    configurations: int = 0  # how many configurations share the colours
 
 
 # key -> (panel title, axis label, scale to display units)
@@ -138,12 +142,15 @@ def curves(
                         color=color,
                         in_legend=not labelled,
                         best=group is analysis.ranking.best,
+                        stopped=state_of(record) is TrialState.PRUNED,
                     )
                 )
                 labelled = True
         log = key in log_y and bool(series) and all(v > 0 for s in series for v in s.y)
         panels.append(CurvePanel(title, ylabel + (", log scale" if log else ""), series, log))
     note = "one line per trial, one colour per configuration; thick line: the best configuration"
+    if any(s.stopped for p in panels for s in p.series):
+        note += "; x: a trial an early-stopping rule stopped at that epoch"
     if smoothing:
         note += f"; smoothed (EMA {smoothing:g})"
     return CurveChart(
@@ -152,6 +159,7 @@ def curves(
         xlabel="epoch",
         panels=panels,
         smoothing=smoothing,
+        configurations=len(_ordered(analysis)),
     )
 
 

@@ -8,9 +8,11 @@ mixes two analyses.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from ksweep.analysis.core import Analysis
+from ksweep.analysis.improving import improving_warning
 from ksweep.sweep.layout import PLOTS_DIR
 
 
@@ -23,6 +25,9 @@ def write_plots(plots_dir: Path, analysis: Analysis, epochs, spectra, space=None
     from ksweep.analysis.tables import PlotLink
 
     figures = plotdata.figures(analysis, epochs, spectra)
+    warning = improving_warning(analysis, epochs)
+    if warning is not None:
+        figures = replace(figures, curves=replace(figures.curves, warning=warning))
     metric = analysis.metric
     links: list[PlotLink] = []
 

@@ -108,7 +108,8 @@ def _bar_text(metric: MetricSpec, mean: float | None, std: float | None, n: int)
         return "failed"
     if n < 2 or std is None:
         return metric.shown(mean)
-    return f"{metric.shown(mean)} ± {metric.spread(std)} (n={n})"
+    # "sd" says which spread the text gives; the whiskers are the 95% interval (the caption).
+    return f"{metric.shown(mean)} (sd {metric.spread(std)}, n={n})"
 
 
 def _interval(metric: MetricSpec, summary: Summary) -> tuple[float | None, float | None]:
@@ -150,7 +151,7 @@ def _seed_note(analysis: Analysis) -> str:
         per = "/".join(str(n) for n in analysis.ranking.seeds_per_configuration())
         return (
             f"mean of {per} seeds per configuration; whiskers: 95% interval of the mean; "
-            "dots: single seeds"
+            "sd in the numbers: standard deviation of the seeds; dots: single seeds"
         )
     return "one seed per configuration: no error bars (no noise estimate)"
 

@@ -2,9 +2,8 @@
 
 Imported lazily, and only when figures are written (at the end of a sweep or
 by ``make sweep-analyze``): the runner's per-trial path, ``make help`` and
-generation never pay for matplotlib. The Agg backend needs no display.
-Each PNG is written to a temporary name and renamed into place, so a reader
-never sees half a figure.
+generation never pay for matplotlib. The Agg backend needs no display. Each PNG
+is written to a temporary name and renamed into place (never half a figure).
 """
 
 from __future__ import annotations
@@ -48,6 +47,8 @@ HATCH = {TIED: "//"}
 PALETTE = tuple(c for i, c in enumerate(plt.get_cmap("tab10").colors) if i not in (2, 3, 7))
 LINESTYLES = ("-", "--", ":", "-.")
 DPI = 110
+STOP_NOTE = {"textcoords": "offset points", "fontsize": 7}
+RAMP_NOTE = "; colours run from dark (ranked high) to light (ranked low)"
 
 
 def save(fig, path: Path) -> Path:
@@ -277,17 +278,20 @@ def marginal_chart(chart: MarginalChart, path: Path) -> Path:
     return save(fig, path)
 
 
-def _line(ax, series: Series, suffix: str = "") -> None:
+def _line(ax, series: Series, suffix: str = "", count: int = 0) -> None:
     # The best is drawn in the bar charts' "best" green; the others take colours that
     # cannot be mistaken for it (no green, grey or red in the cycle).
     if series.best:
         color, style = COLORS[BEST], "-"
+    elif count > len(PALETTE):  # past the palette, a ramp by rank: 30 configurations, 30 colours
+        color, style = plt.get_cmap("viridis")(series.color / max(1, count - 1) * 0.9), "-"
     else:
         color = PALETTE[series.color % len(PALETTE)]
         style = LINESTYLES[(series.color // len(PALETTE)) % len(LINESTYLES)]
     label = None
     if series.in_legend:
         label = _wrap(series.label, 50) + (" (best)" if series.best else "") + suffix
+        label += " (stopped early)" if series.stopped else ""
     ax.plot(
         series.x,
         series.y,
@@ -300,6 +304,10 @@ def _line(ax, series: Series, suffix: str = "") -> None:
         label=label,
         zorder=3 if series.best else 2,
     )
+    if series.stopped:
+        end = (series.x[-1], series.y[-1])
+        ax.plot(*end, marker="x", color=color, markersize=9, mew=2)
+        ax.annotate(f"stopped (epoch {end[0]:g})", end, xytext=(4, 4), **STOP_NOTE, color=color)
 
 
 def _log_axis(ax, values: list[float]) -> None:
@@ -324,7 +332,7 @@ def curve_chart(chart: CurveChart, path: Path) -> Path:
     )
     for ax, panel in zip(axes[0], chart.panels, strict=False):
         for series in panel.series:
-            _line(ax, series)
+            _line(ax, series, count=chart.configurations)
         if not panel.series:
             ax.text(0.5, 0.5, "no per-epoch data", ha="center", transform=ax.transAxes)
         if panel.log_y:
@@ -335,7 +343,9 @@ def curve_chart(chart: CurveChart, path: Path) -> Path:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3, which="both")
     fig.suptitle(chart.title, fontsize=13, fontweight="bold")
-    _footnote(fig, chart.subtitle)
+    _footnote(fig, chart.subtitle + (RAMP_NOTE if chart.configurations > len(PALETTE) else ""))
+    if chart.warning:
+        fig.text(0.5, -0.06, _wrap(chart.warning, 120), ha="center", va="top", color="#d62728")
     _configuration_legend(axes[0][0], axes[0][-1])
     return save(fig, path)
 
@@ -371,13 +381,14 @@ def scree_chart(chart: ScreeChart, path: Path) -> Path:
 def _configuration_legend(source, target) -> None:
     """One legend of the configurations, taken from ``source``, right of ``target``."""
     handles, labels = source.get_legend_handles_labels()
-    if handles:
+    if handles:  # past a screen's height of entries, more columns and smaller type
         target.legend(
             handles,
             labels,
             loc="upper left",
             bbox_to_anchor=(1.02, 1.0),
-            fontsize=8,
+            fontsize=8 if len(handles) <= 12 else 7,
+            ncol=max(1, math.ceil(len(handles) / 22)),
             frameon=False,
             title="configuration",
         )

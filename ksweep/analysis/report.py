@@ -32,6 +32,7 @@ from ksweep.analysis.choice import (
 )
 from ksweep.analysis.core import Analysis, analyze
 from ksweep.analysis.cost import Runs, runs_from_manifest
+from ksweep.analysis.improving import improving_warning
 from ksweep.analysis.metrics import AUTO, TEST, recorded
 from ksweep.analysis.text import render
 from ksweep.sweep import trialfiles
@@ -118,10 +119,25 @@ def write_reports(
         from ksweep.analysis.importance import importance_lines
 
         text += "\n" + "\n".join(importance_lines(importances)) + "\n"
+    epochs = _trial_epochs(sweep_dir, analysis) if final else {}
+    improving = improving_warning(analysis, epochs) if final else None
+    if improving:
+        text += "\n" + improving + "\n"
     write_text_atomic(SweepFolder(sweep_dir).analysis, text)
     if final:
-        _write_final(sweep_dir, analysis, runs, defconfig_dir, importances)
+        _write_final(sweep_dir, analysis, runs, defconfig_dir, importances, epochs, improving)
     return analysis
+
+
+def _trial_epochs(sweep_dir: Path, analysis: Analysis) -> dict[str, list[dict]]:
+    """Each trial's metrics.jsonl rows, by config file (trials without a folder left out)."""
+    sweep = SweepFolder(sweep_dir)
+    out: dict[str, list[dict]] = {}
+    for record in analysis.records:
+        folder = sweep.trial_of(record)
+        if folder is not None and folder.path.is_dir():
+            out[str(record.get("config_file"))] = trialfiles.epochs(folder)
+    return out
 
 
 def _importances(sweep_dir: Path, analysis: Analysis):
@@ -171,10 +187,11 @@ def write_final_reports(
             f"{problem}); write them with `make sweep-analyze SWEEP={sweep_dir}`"
         )
         return None
-    say(
-        f"ksweep: report, plots, results.csv and TensorBoard files: "
-        f"{SweepFolder(Path(sweep_dir)).report}"
-    )
+    from ksweep.analysis.html_report import REPORT_HTML
+
+    report = SweepFolder(Path(sweep_dir)).report
+    say(f"ksweep: report, plots, results.csv and TensorBoard files: {report}")
+    say(f"ksweep: in a browser: {report.with_name(REPORT_HTML)} (make sweep-report opens it)")
     return analysis
 
 
@@ -238,23 +255,26 @@ def _write_final(
     runs: Runs | None,
     defconfig_dir: Path | str | None,
     importances,
+    epochs: dict[str, list[dict]],
+    improving: str | None,
 ) -> None:
     from ksweep.analysis.best import project_defconfig_dir, write_best_defconfig
     from ksweep.analysis.drawing import write_plots
+    from ksweep.analysis.html_report import REPORT_HTML, report_html
     from ksweep.analysis.importance import importance_markdown, sweep_space
     from ksweep.analysis.tables import report_markdown, results_csv
     from ksweep.analysis.tensorboard import launch_line, write_trial_events
+    from ksweep.analysis.text import warnings
+    from ksweep.analysis.words import verdict
 
     sweep = SweepFolder(sweep_dir)
     write_text_atomic(sweep.results_csv, results_csv(analysis))
-    epochs: dict[str, list[dict]] = {}
     spectra: dict[str, dict[str, list[float]]] = {}
     for record in analysis.records:
         folder = sweep.trial_of(record)
-        if folder is None or not folder.path.is_dir():
-            continue
         name = str(record.get("config_file"))
-        epochs[name] = trialfiles.epochs(folder)
+        if folder is None or name not in epochs:
+            continue
         spectra[name] = trialfiles.spectrum(folder)
         final = {key: record.get(key) for key in FINAL_METRICS}
         write_trial_events(folder.path, epochs[name], trial_hparams(analysis, record), final)
@@ -272,7 +292,13 @@ def _write_final(
     )
     if importances:
         text += "\n" + importance_markdown(importances)
+    if improving:
+        text += f"\n**{improving}**\n"
     write_text_atomic(sweep.report, text)
+    said = [line for line in verdict(analysis) if line.startswith("Warning")]
+    warned = [*said, *warnings(analysis), *([improving] if improving else [])]
+    page = report_html(sweep_dir, analysis, best_line(analysis), warned, links)
+    write_text_atomic(sweep.report.with_name(REPORT_HTML), page)
 
 
 def compare_sweeps(

@@ -15,6 +15,7 @@ from pathlib import Path
 from ksweep.cli import (
     analysis_commands,
     config_commands,
+    report_commands,
     search_commands,
     stop_commands,
     sweep_commands,
@@ -24,7 +25,17 @@ from ksweep.cli.parser import build_parser
 from ksweep.diagnostics import InputErrors, Refusal
 
 # Commands that never read the Kconfig tree, so they work from any folder.
-_NO_TREE = ("list-defconfigs", "clean", "run", "status", "analyze", "compare", "make", "make-help")
+_NO_TREE = (
+    "list-defconfigs",
+    "clean",
+    "run",
+    "status",
+    "analyze",
+    "report",
+    "compare",
+    "make",
+    "make-help",
+)
 
 
 def cmd_make(args) -> int:
@@ -49,6 +60,7 @@ COMMANDS = types.SimpleNamespace(
             sweep_commands,
             config_commands,
             analysis_commands,
+            report_commands,
             search_commands,
             stop_commands,
         )

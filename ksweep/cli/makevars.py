@@ -99,7 +99,7 @@ VARIABLES = {
         Var("DEFCONFIG", None, "the name savedefconfig writes (defconfigs/NAME)"),
         Var("KCONFIG_CONFIG", "--config", "the .config file the config targets use"),
         Var("SHARED_MNIST", "--source", "a local MNIST copy for data-link (../shared/data/mnist)"),
-        Var("V", None, "1: show the commands make runs"),
+        Var("V", None, "1: show the commands make runs; plain lines, not the live display"),
         Var("PYTHON", None, "an interpreter with the dependencies, instead of building .venv"),
     )
 }
@@ -141,6 +141,7 @@ TARGETS: dict[str, Target] = {
     "sweep-estimate": Target(("estimate",), (*GENERATE, "OUTPUT_DIR", "JOBS", "PARALLEL")),
     "sweep-clean": Target(("clean",), ("CONFIG_DIR",)),
     "sweep-analyze": Target(("analyze",), ("SWEEP", "OUTPUT_DIR", "METRIC", "GOAL")),
+    "sweep-report": Target(("report",), ("SWEEP", "OUTPUT_DIR")),
     "sweep-compare": Target(("compare",), ("A", "B", "METRIC", "GOAL")),
     "sweep-audit-stop": Target(
         ("audit-stop",), ("SWEEP", "OUTPUT_DIR", *EARLY_STOP, "METRIC", "GOAL")

@@ -225,6 +225,8 @@ def build_parser(commands_module) -> argparse.ArgumentParser:
     _sweep_folder(analyze)
     _ranking(analyze)
 
+    _sweep_folder(command("report", c.cmd_report, "open (or print the path of) report.html"))
+
     compare = command(
         "compare", c.cmd_compare, "compare two sweeps, configuration by configuration"
     )

@@ -8,6 +8,7 @@ analysis) are attached here, so the run loop depends on none of them.
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
 from dataclasses import replace
@@ -300,7 +301,11 @@ def _observers(
     say = _say(args)
     refresher = AnalysisRefresher(varying, say, args.metric, args.goal)
     observers = [SummaryWriter(), DecisionLog()]
-    if not args.quiet:
+    if live_terminal(args):
+        from ksweep.monitor.live import LiveDisplay
+
+        observers.append(LiveDisplay(varying, ranking))
+    elif not args.quiet:
         observers.append(ProgressPrinter(say, ranking))
         if args.heartbeat > 0:
             observers.append(Heartbeat(say, args.heartbeat))
@@ -308,8 +313,15 @@ def _observers(
     return observers, refresher
 
 
+def live_terminal(args: argparse.Namespace) -> bool:
+    """The live block redrawn in place: stdout is a terminal and V=1 did not ask for plain
+    appended lines (each trial's output echoed as it prints)."""
+    verbose = os.environ.get("V", "").strip() == "1"
+    return not args.quiet and not verbose and sys.stdout.isatty()
+
+
 def _echo(args: argparse.Namespace):
-    if args.quiet:
+    if args.quiet or live_terminal(args):  # the live block shows each trial's epoch
         return None
     return lambda _trial, line: print(f"    {line}")
 

@@ -41,6 +41,7 @@ class ProgressView:
     best_value: float | None
     metric: str  # what best_value measures
     pruned: int = 0  # stopped early by a rule: results, not failures
+    best_seeds: int = 0  # the seeds best_value is the mean of
 
     @property
     def remaining(self) -> int | None:
@@ -53,7 +54,9 @@ class ProgressView:
             best = "best -"
         else:
             named = "" if self.metric == "test_acc" else f"{self.metric} "
-            best = f"best {named}{spec(self.metric).shown(self.best_value)} {self.best_name}"
+            seeds = f"{self.best_seeds} seed" + ("" if self.best_seeds == 1 else "s")
+            shown = spec(self.metric).shown(self.best_value)
+            best = f"best {named}{shown} {self.best_name} (mean of {seeds})"
         total = "?" if self.total is None else self.total
         left = "?" if self.remaining is None else self.remaining
         pruned = f" | pruned {self.pruned}" if self.pruned else ""
@@ -88,10 +91,9 @@ def view(
     if times and total is not None:
         unfinished = max(0, total - len(records))
         eta = statistics.mean(times) * unfinished / max(1, min(concurrency, max(unfinished, 1)))
-    best_name, best_value = leader(records, *ranking)
-    return ProgressView(
-        total, done, failed, running, eta, best_name, best_value, ranking[0], pruned
-    )
+    best = _leading_group(records, *ranking)
+    name, value, seeds = (best.name, best.metric.mean, best.metric.n) if best else (None, None, 0)
+    return ProgressView(total, done, failed, running, eta, name, value, ranking[0], pruned, seeds)
 
 
 def leader(records: Sequence[dict], metric: str, goal: str) -> tuple[str | None, float | None]:
@@ -101,6 +103,11 @@ def leader(records: Sequence[dict], metric: str, goal: str) -> tuple[str | None,
     configurations, ties broken by mean wall time, then name), so the live
     line never names one tied configuration and the closing line another.
     """
-    varying = sorted({key for r in records for key in r if key.startswith("CONFIG_")})
-    best = rank(group_records(records, varying, metric), metric, goal).best
+    best = _leading_group(records, metric, goal)
     return (best.name, best.metric.mean) if best is not None else (None, None)
+
+
+def _leading_group(records: Sequence[dict], metric: str, goal: str):
+    """The leading configuration (its seeds grouped), or None before one has a value."""
+    varying = sorted({key for r in records for key in r if key.startswith("CONFIG_")})
+    return rank(group_records(records, varying, metric), metric, goal).best
