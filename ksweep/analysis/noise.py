@@ -94,7 +94,7 @@ def with_noise(summary: Summary, noise: Noise) -> Summary:
     assert noise.variance is not None
     sd = math.sqrt(noise.variance)
     half = t_quantile(noise.df) * sd / math.sqrt(summary.n)
-    return replace(summary, std=sd, half_width=half, df=noise.df, noise=POOLED)
+    return replace(summary, half_width=half, df=noise.df, noise=POOLED, pooled_sd=sd)
 
 
 def pooled_summaries(summaries: Sequence[Summary], pooled_from: Sequence[bool]) -> list[Summary]:

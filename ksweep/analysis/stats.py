@@ -63,6 +63,7 @@ class Summary:
     bounds: tuple[float | None, float | None] = (None, None)  # the metric's range
     df: float | None = None  # the interval's degrees of freedom: n - 1, or pooled
     noise: str = "own"  # "own": this configuration's seeds; "pooled": see analysis.noise
+    pooled_sd: float | None = None  # the pooled seed standard deviation, when noise is pooled
 
     @property
     def n(self) -> int:
@@ -164,6 +165,7 @@ class Group:
     settings: dict[str, Any]  # the non-seed varying symbols and their values
     records: tuple[dict[str, Any], ...]  # every member trial, failed ones too
     metric: Summary = field(compare=False)
+    metric_name: str = ""  # the metric ``metric`` summarises (with the pooled noise)
 
     @property
     def completed(self) -> list[dict[str, Any]]:
@@ -203,7 +205,10 @@ class Group:
         return [r.get("seed") for r in self.records]
 
     def summary(self, name: str) -> Summary:
-        """Any other field of the counted members, summarised the same way."""
+        """Any other field of the counted members, summarised the same way (the ranked
+        metric itself: ``metric``, with the pooled noise)."""
+        if name == self.metric_name:
+            return self.metric
         return summarize([r.get(name) for r in self.completed], bounds_of(name))
 
     def representative(self) -> dict[str, Any]:
@@ -243,6 +248,7 @@ def group_records(
             settings={s: trials[0].get(s) for s in symbols},
             records=tuple(trials),
             metric=summary,
+            metric_name=metric,
         )
         for trials, summary in zip(
             members.values(), pooled_summaries(summaries, clean), strict=True
@@ -316,11 +322,12 @@ def welch_difference(a: Summary, b: Summary) -> tuple[float, float | None]:
     the pooled two-sample interval when both use the pooled noise, else Welch's."""
     assert a.mean is not None and b.mean is not None
     diff = b.mean - a.mean
+    pooled = a.noise == b.noise == "pooled" and (a.pooled_sd, a.df) == (b.pooled_sd, b.df)
+    if pooled and a.df and a.pooled_sd is not None:
+        # One pooled variance for both: the pooled two-sample t interval.
+        return diff, t_quantile(a.df) * a.pooled_sd * math.sqrt(1 / a.n + 1 / b.n)
     if a.std is None or b.std is None:
         return diff, None
-    if a.noise == b.noise == "pooled" and a.df and (a.std, a.df) == (b.std, b.df):
-        # One pooled variance for both: the pooled two-sample t interval.
-        return diff, t_quantile(a.df) * a.std * math.sqrt(1 / a.n + 1 / b.n)
     va, vb = a.std**2 / a.n, b.std**2 / b.n
     if va + vb == 0.0:
         return diff, 0.0
