@@ -8,8 +8,8 @@ import pytest
 from ksweep.analysis import plotdata
 from ksweep.analysis.core import analyze
 from ksweep.analysis.noise import pool
-from ksweep.analysis.stats import t_quantile
 from ksweep.analysis.plotdata import BEST, FAILED, MISSING, OTHER, TIED
+from ksweep.analysis.stats import t_quantile
 
 VARYING = ["CONFIG_OPTIMIZER_SELECT", "CONFIG_SEED"]
 
