@@ -30,9 +30,10 @@ class AuditError(ValueError):
     """The sweep cannot be audited (it stopped trials itself, say); the message says why."""
 
 
-def _curves(
+def sweep_curves(
     folder: SweepFolder, records: Sequence[dict[str, Any]], groups, metric: str
 ) -> tuple[Curves, int]:
+    """Every completed trial's curve of ``metric``, by configuration, and the longest run."""
     curves: dict[str, list[dict[int, float]]] = {}
     longest = 0
     for group in groups:
@@ -75,7 +76,7 @@ def audit_text(
     name, goal = analysis.metric.name, analysis.goal
     if name not in EPOCH_METRICS:
         raise AuditError(f"{name} is not recorded every epoch; audit with METRIC=val/acc or so")
-    curves, epochs_run = _curves(folder, records, analysis.groups, name)
+    curves, epochs_run = sweep_curves(folder, records, analysis.groups, name)
     best = analysis.ranking.best
     if best is None or not curves:
         raise AuditError(f"{folder.path} has no completed trial with {name} to audit")
