@@ -7,7 +7,9 @@ import pytest
 
 from ksweep.analysis import plotdata
 from ksweep.analysis.core import analyze
+from ksweep.analysis.noise import pool
 from ksweep.analysis.plotdata import BEST, FAILED, MISSING, OTHER, TIED
+from ksweep.analysis.stats import t_quantile
 
 VARYING = ["CONFIG_OPTIMIZER_SELECT", "CONFIG_SEED"]
 
@@ -58,8 +60,12 @@ def test_metric_bars_put_the_best_on_top_with_95_percent_whiskers(analysis):
     assert chart.best_index == 0
     assert [b.kind for b in chart.bars] == [BEST, TIED, OTHER, FAILED]
     adam = chart.bars[0]
-    assert adam.low == pytest.approx(97.0 - 4.303 * 1.0 / 3**0.5, abs=1e-3)
-    assert adam.high == pytest.approx(97.0 + 4.303 * 1.0 / 3**0.5, abs=1e-3)
+    # The whisker is the pooled 95% interval: the seed variance of the configurations with
+    # seeds, pooled (analysis.noise), over sqrt(3) seeds.
+    noise = pool([g.metric.values for g in analysis.groups if g.metric.n >= 2])
+    half = t_quantile(noise.df) * noise.sd / 3**0.5
+    assert adam.low == pytest.approx(97.0 - half, abs=1e-3)
+    assert adam.high == pytest.approx(97.0 + half, abs=1e-3)
     assert adam.points == (97.0, 98.0, 96.0)
     assert adam.text == "97.00% (sd 1.00, n=3)"
     assert chart.bars[3].text == "failed: 3 of 3 seeds, no value"

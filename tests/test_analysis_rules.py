@@ -61,7 +61,7 @@ def test_the_cannot_tell_sentence_names_n_and_the_interval_of_the_difference():
         group("config_001", [93.5, 90.8]), group("config_002", [95.0, 95.78]), METRICS["test_acc"]
     )
     assert evidence.cannot_tell([pair], METRICS["test_acc"]) == (
-        "cannot tell with n=2: the difference's 95% interval (Welch) runs from -9.60 to "
+        "cannot tell with n=2: the difference's 95% interval runs from -9.60 to "
         "+16.08 points, so it may be nothing or more than 1.00 points; more seeds would "
         "narrow it"
     )

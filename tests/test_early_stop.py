@@ -50,20 +50,28 @@ def reference(tmp_path_factory) -> Path:
 
 def test_asha_stops_what_cannot_learn_at_the_first_rung_and_says_why(reference):
     result = outcome(reference)
-    learning = [f"config_00{i}" for i in range(1, 7)]  # learning rates 0.003 and 0.001
+    best = ["config_001", "config_002", "config_003"]  # learning rate 0.003
+    slower = ["config_004", "config_005", "config_006"]  # 0.001: learns, but clearly slower
     hopeless = ["config_007", "config_008", "config_009", "config_010", "config_011", "config_012"]
-    assert all(result[name][0] == "completed" and result[name][2] == 4 for name in learning)
+    assert all(result[name][0] == "completed" and result[name][2] == 4 for name in best)
+    assert all(result[name][:3] == ("pruned", 2, 2) for name in slower), result
     assert all(result[name][:3] == ("pruned", 1, 1) for name in hopeless), result
     decisions = [
         json.loads(line) for line in (reference / "decisions.jsonl").read_text().splitlines()
     ]
-    assert sorted(d["trial"] for d in decisions) == hopeless
+    # One line per decision (a configuration's seeds together), naming its seeds.
+    assert sorted(t for d in decisions for t in d["trials"]) == slower + hopeless
+    assert sorted(d["configuration"] for d in decisions) == [
+        "config_004",
+        "config_007",
+        "config_010",
+    ]
     for decision in decisions:
-        assert decision["rule"] == "asha" and decision["epoch"] == 1
+        assert decision["rule"] == "asha" and decision["epoch"] in (1, 2)
         assert decision["metric"] == "val/acc" and decision["state"] == "pruned"
         assert decision["interval"][1] < decision["threshold"]  # the whole interval is below
-        assert decision["configuration"] in ("config_007", "config_010")
-        assert "stopped by asha at epoch 1" in decision["summary"]
+        assert "pooled over" in decision["noise"]  # the one noise model, pooled at the rung
+        assert f"stopped by asha at epoch {decision['epoch']}" in decision["summary"]
 
 
 def test_sigkill_at_random_moments_then_resume_makes_the_same_decisions(reference, tmp_path):
@@ -128,7 +136,9 @@ def test_the_audit_says_when_a_rule_would_have_stopped_the_winner(tmp_path, caps
     text = capsys.readouterr().out
     assert "Winner of the full sweep: config_003 (val/acc 95.00%): STOPPED at epoch 1." in text
     assert "Verdict: not safe here: asha would have stopped the winner." in text
-    assert "Best under asha: config_001." in text
+    assert "Best under asha: config_001 (val/acc 63.00%); as a point on the (trial-epochs, " in text
+    # The i-Epoch baseline at the rule's trial-epochs or fewer, never more.
+    assert "  k=1: 1 of 3 go on, 6 trial-epochs, best found config_001 (val/acc 63.00%)" in text
 
 
 def test_a_sweep_that_stopped_trials_itself_cannot_be_audited(reference, capsys):

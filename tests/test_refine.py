@@ -80,6 +80,9 @@ def test_widening_stops_at_the_symbols_bound():
     )
     assert line_of(text, "CONFIG_VAL_FRACTION") == "CONFIG_VAL_FRACTION=0.45:0.05:0.5"
     assert "stops at its upper bound 0.5" in decisions[0].why
+    # The range as written stops at the best value: the comment never says it goes higher.
+    assert "the best value 0.5 is its highest, but the range cannot go higher" in decisions[0].why
+    assert "goes higher" not in decisions[0].why
 
 
 def test_a_symbol_that_made_no_measurable_difference_is_fixed_at_its_best_value():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ksweep.sweep.trials import TrialSpec
-from ksweep.sweepers.audit import best_survivor, replay, topk_at_budget
+from ksweep.sweepers.audit import best_survivor, i_epoch_front, replay
 from ksweep.sweepers.early_stop import EarlyStopper
 from ksweep.sweepers.stopping import (
     CONTINUE,
@@ -88,8 +88,13 @@ def test_the_audit_replays_asha_and_counts_what_it_saves(sweep_curves):
     assert result.full_epochs == 64 and result.rule_epochs == 36
     finals = {name: seeds[0][8] for name, seeds in sweep_curves.items()}
     assert best_survivor(result, finals, "max") == "config_007"
-    baseline = topk_at_budget(result, sweep_curves, 8, "val/acc", "max", k=1)
-    assert best_survivor(baseline, finals, "max") == "config_007"
+    front = i_epoch_front(sweep_curves, 8, "max", result.rule_epochs, finals)
+    # The i-Epoch baseline never spends more than the rule: from k=5 on, k epochs of all
+    # eight configurations alone (40) exceed the rule's 36, so those k have no point.
+    assert [p.k for p in front] == [1, 2, 3, 4]
+    assert all(p.trial_epochs <= result.rule_epochs for p in front)
+    first = front[0]  # one epoch each (8), then four configurations on (4 x 7)
+    assert (first.kept, first.trial_epochs, first.best) == (4, 36, "config_007")
 
 
 def test_the_audit_reports_when_a_rule_would_stop_the_winner():

@@ -4,8 +4,8 @@ Overlapping 95% intervals do not show that two configurations are equal:
 with two seeds Student t's interval is so wide that a difference of ten
 points hides inside it. So a pair is judged by two rules:
 
-* **apart**: their 95% intervals do not overlap (the ranking's "beyond
-  noise");
+* **apart**: the 95% interval of their difference excludes 0 (the ranking's
+  "beyond noise"; the noise is the pooled one of :mod:`ksweep.analysis.noise`);
 * **equal**: the 95% interval of the difference (Welch) lies inside
   plus-or-minus the metric's resolution (1 point for accuracies, see
   :mod:`ksweep.analysis.metrics`): the data rule out any difference worth
@@ -21,9 +21,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ksweep.analysis.metrics import MetricSpec
-from ksweep.analysis.stats import Group, overlap, welch_difference
+from ksweep.analysis.stats import Group, difference_range, welch_difference, within_noise
 
-APART = "apart"  # 95% intervals do not overlap
+APART = "apart"  # the difference's 95% interval excludes 0
 EQUAL = "equal"  # the difference's 95% interval lies within +- the resolution
 IDENTICAL = "identical"  # the very same values
 UNRESOLVED = "unresolved"  # within noise, but a difference worth resolving is not ruled out
@@ -60,7 +60,7 @@ def compare(a: Group, b: Group, metric: MetricSpec) -> Comparison:
     smallest = metric.smallest_difference(sa.mean, sb.mean)
     if sorted(sa.values) == sorted(sb.values):
         kind = IDENTICAL
-    elif not overlap(sa, sb):
+    elif not within_noise(sa, sb):
         kind = APART if sa.has_interval or sb.has_interval else NO_ESTIMATE
     elif half is None:
         kind = NO_ESTIMATE
@@ -81,26 +81,22 @@ def cannot_tell(comparisons: list[Comparison], metric: MetricSpec, within: str =
     """ "cannot tell with n=2: ..." for the unresolved comparisons, or None if there are none;
     ``within`` is said first (what is within noise of what).
 
-    Names the smallest seed count involved and the widest of their differences' 95% Welch
-    intervals (oriented so that the observed difference is positive): one that holds 0
-    and reaches past the resolution, or one that excludes 0 although the two seeds'
-    intervals overlap, which leans one way without settling it."""
+    Names the smallest seed count involved and the widest of their differences' 95%
+    intervals (oriented so that the observed difference is positive), clipped to what two
+    values of the metric can differ by. An unresolved difference's interval holds 0 (one that
+    excludes 0 is "apart"), so the sentence can never call a measured difference noise."""
     open_ = [c for c in comparisons if c.kind == UNRESOLVED]
     if not open_:
         return None
     n = min(c.n for c in open_)
     widest = max(open_, key=lambda c: c.reach or 0.0)
     change, half = abs(widest.change), widest.half_width or 0.0
-    low, high = (change - half) * metric.scale, (change + half) * metric.scale
+    low, high = difference_range(change - half, change + half, widest.a.metric.bounds)
+    low, high = low * metric.scale, high * metric.scale
     unit = " points" if metric.suffix == "%" else metric.suffix
     span = f"{_signed(low, metric.decimals)} to {_signed(high, metric.decimals)}{unit}"
     told = f"cannot tell with n={n}: {within + '; ' if within else ''}"
-    if low > 0:
-        return (
-            f"{told}the difference's 95% interval (Welch), {span}, leans one way without "
-            "settling it; more seeds would"
-        )
     return (
-        f"{told}the difference's 95% interval (Welch) runs from {span}, so it may be nothing "
+        f"{told}the difference's 95% interval runs from {span}, so it may be nothing "
         f"or more than {metric.resolution_text()}; more seeds would narrow it"
     )

@@ -21,22 +21,20 @@
 from __future__ import annotations
 
 import functools
-import math
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from ksweep.analysis.labels import join_names
 from ksweep.analysis.metrics import METRICS, TEST, VALIDATION, recorded
+from ksweep.analysis.outcomes import CHANCE_MARGIN, at_chance, chance_of
 from ksweep.analysis.stats import SEED_SYMBOL, Group
 from ksweep.project import KCONFIG_FILE, PROJECT_ROOT
 from ksweep.schema import FLOAT_SYMBOLS
-from ksweep.sweep.states import state_of
 
 if TYPE_CHECKING:
     from ksweep.analysis.core import Analysis
 
-CHANCE_MARGIN = 2.0  # percentage points above chance that still count as "at chance"
 GEOMETRIC_RATIO = 2.0  # consecutive values this far apart (as a ratio) continue geometrically
 MAX_RATIO = Decimal(10)  # ... by at most a factor of 10 (a decade past the edge)
 
@@ -75,26 +73,6 @@ def has_validation(records: list[dict[str, Any]]) -> bool:
 
 
 # --- at chance ----------------------------------------------------------------------
-
-
-def chance_of(record: dict[str, Any]) -> float | None:
-    """Chance accuracy (%) for the record's dataset: 100 / num_classes; None if unknown."""
-    classes = record.get("num_classes")
-    if isinstance(classes, bool) or not isinstance(classes, int) or classes < 2:
-        return None
-    return 100.0 / classes
-
-
-def at_chance(record: dict[str, Any]) -> bool:
-    """Whether a finished trial ends within CHANCE_MARGIN points of chance (or below)."""
-    state = state_of(record)
-    chance = chance_of(record)
-    accuracy = record.get("test_acc")
-    if state is None or not state.successful or chance is None:
-        return False
-    if not isinstance(accuracy, int | float) or not math.isfinite(accuracy):
-        return False
-    return accuracy <= chance + CHANCE_MARGIN
 
 
 def group_at_chance(group: Group) -> bool:

@@ -11,6 +11,9 @@ and one dead setting drags a value's mean down), so:
   interval of the difference within the metric's resolution): no measurable
   difference. Pairs within noise that the data cannot resolve: "cannot tell
   with n=2". One seed per configuration: no noise estimate at all;
+* seeds that diverged or ended at chance are left out of the means and
+  counted apart: averaging "learned" with "learned nothing" gives a number
+  no trial has;
 * the *best value* is the value the ranking's best configuration has, so the
   marginal plot and the headline never name different winners.
 """
@@ -23,7 +26,9 @@ from typing import Any
 
 from ksweep.analysis import evidence
 from ksweep.analysis.metrics import MetricSpec
+from ksweep.analysis.outcomes import outcome_of
 from ksweep.analysis.stats import Group, Summary, summarize
+from ksweep.sweep.states import state_of
 
 MATTERS = "matters"
 NO_DIFFERENCE = "no measurable difference"
@@ -38,6 +43,7 @@ class Level:
 
     value: Any
     summary: Summary
+    outcomes: int = 0  # seeds left out: diverged or at chance (results, not a level's noise)
 
 
 @dataclass(frozen=True)
@@ -52,9 +58,16 @@ class SymbolEffect:
     best_value: Any  # the value of the ranking's best configuration
     metric: MetricSpec | None = None
     judged: list[evidence.Comparison] = field(default_factory=list, repr=False)
+    left_out: int = 0  # configurations with a diverged or at-chance seed: never compared
 
     def sentence(self) -> str:
         """The verdict in words, for the text and the report."""
+        if self.comparisons == 0 and self.left_out:
+            return (
+                "cannot tell: the configurations that differ only in it diverged or ended at "
+                f"chance on some seed ({self.left_out} configurations left out: an outcome, "
+                "not noise)"
+            )
         if self.comparisons == 0:
             return (
                 "cannot tell: no two configurations differ only in it "
@@ -71,7 +84,7 @@ class SymbolEffect:
             resolution = self.metric.resolution_text() if self.metric else "the resolution"
             return (
                 "made no measurable difference: every like-for-like difference is within "
-                f"+-{resolution} (95% Welch interval)"
+                f"+-{resolution} (95% interval)"
             )
         if self.verdict == CANNOT_TELL and self.metric is not None:
             within = "configurations that differ only in it are within noise of each other"
@@ -105,29 +118,28 @@ def _levels(records, groups: Sequence[Group], symbol: str, metric: MetricSpec) -
     for record in records:
         if record.get(symbol) not in values:
             values.append(record.get(symbol))
-    return [
-        Level(
-            value,
-            summarize(
-                [
-                    r.get(metric.name)
-                    for g in groups
-                    for r in g.completed
-                    if g.settings.get(symbol) == value
-                ],
-                metric.bounds,
-            ),
-        )
-        for value in values
-    ]
+    levels = []
+    for value in values:
+        members = [r for g in groups if g.settings.get(symbol) == value for r in g.records]
+        counted = [r for r in members if _ranked(r) and not outcome_of(r)]
+        outcomes = sum(1 for r in members if outcome_of(r))
+        summary = summarize([r.get(metric.name) for r in counted], metric.bounds)
+        levels.append(Level(value, summary, outcomes))
+    return levels
+
+
+def _ranked(record: dict[str, Any]) -> bool:
+    state = state_of(record)
+    return state is not None and state.successful
 
 
 def _effect(records, groups, symbol, symbols, metric: MetricSpec, best) -> SymbolEffect:
     levels = _levels(records, groups, symbol, metric)
     others = [s for s in symbols if s != symbol]
     slices: dict[tuple, list[Group]] = {}
+    left_out = [g for g in groups if g.metric.mean is not None and g.outcomes]
     for group in groups:
-        if group.metric.mean is not None:
+        if group.metric.mean is not None and not group.outcomes:
             key = tuple(repr(group.settings.get(s)) for s in others)
             slices.setdefault(key, []).append(group)
     judged = [
@@ -149,4 +161,6 @@ def _effect(records, groups, symbol, symbols, metric: MetricSpec, best) -> Symbo
     else:
         verdict = NO_DIFFERENCE
     best_value = best.settings.get(symbol) if best is not None else None
-    return SymbolEffect(symbol, levels, verdict, apart, len(judged), best_value, metric, judged)
+    return SymbolEffect(
+        symbol, levels, verdict, apart, len(judged), best_value, metric, judged, len(left_out)
+    )

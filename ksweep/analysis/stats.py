@@ -4,8 +4,9 @@
 differ only in their seed are one *configuration*, measured n times. This
 module groups them, summarises each metric as n / mean / std / 95% interval
 and ranks configurations by their mean. The interval is Student t's interval
-of the mean over seeds, clipped to the metric's range (an accuracy never
-exceeds 100%, a loss is never negative): with two or three seeds the t
+of the mean over seeds with the seed noise pooled across configurations
+(:mod:`ksweep.analysis.noise`, the one noise model), clipped to the metric's
+range (an accuracy never exceeds 100%, a loss is never negative): with two or three seeds the t
 interval is wide, and its impossible part carries no information. Two
 configurations whose 95% intervals overlap are "within noise" of each
 other. A configuration with a single completed seed has no interval; its
@@ -26,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ksweep.analysis.metrics import bounds_of
+from ksweep.analysis.outcomes import outcome_of
 from ksweep.sweep.states import TrialState, is_failure, state_of
 
 SEED_SYMBOL = "CONFIG_SEED"
@@ -59,6 +61,9 @@ class Summary:
     std: float | None  # sample standard deviation (n - 1); None below two values
     half_width: float | None  # 95% t interval = mean +- half_width; None below two values
     bounds: tuple[float | None, float | None] = (None, None)  # the metric's range
+    df: float | None = None  # the interval's degrees of freedom: n - 1, or pooled
+    noise: str = "own"  # "own": this configuration's seeds; "pooled": see analysis.noise
+    pooled_sd: float | None = None  # the pooled seed standard deviation, when noise is pooled
 
     @property
     def n(self) -> int:
@@ -115,7 +120,7 @@ def summarize(
         return Summary(kept, mean, None, None, bounds)
     std = statistics.stdev(kept)
     half = t_quantile(len(kept) - 1) * std / math.sqrt(len(kept))
-    return Summary(kept, mean, std, half, bounds)
+    return Summary(kept, mean, std, half, bounds, len(kept) - 1)
 
 
 def overlap(a: Summary, b: Summary) -> bool:
@@ -123,6 +128,27 @@ def overlap(a: Summary, b: Summary) -> bool:
     if a.mean is None or b.mean is None:
         return False
     return a.low <= b.high and b.low <= a.high  # type: ignore[operator]
+
+
+def within_noise(a: Summary, b: Summary) -> bool:
+    """Whether the data cannot tell ``a`` from ``b``: the 95% interval of their difference
+    holds 0 (points, without a noise estimate: only equal values). This, not overlapping
+    intervals, is "within noise": a difference whose interval excludes 0 is measured."""
+    if a.mean is None or b.mean is None:
+        return False
+    change, half = welch_difference(a, b)
+    return overlap(a, b) if half is None else abs(change) <= half
+
+
+def difference_range(
+    low: float, high: float, bounds: tuple[float | None, float | None]
+) -> tuple[float, float]:
+    """A difference's interval clipped to what two values in the metric's range can differ
+    by (an accuracy difference stays within -100 to +100 points)."""
+    if bounds[0] is None or bounds[1] is None:
+        return low, high
+    width = bounds[1] - bounds[0]
+    return max(low, -width), min(high, width)
 
 
 def _ranked_member(record: dict[str, Any]) -> bool:
@@ -139,6 +165,7 @@ class Group:
     settings: dict[str, Any]  # the non-seed varying symbols and their values
     records: tuple[dict[str, Any], ...]  # every member trial, failed ones too
     metric: Summary = field(compare=False)
+    metric_name: str = ""  # the metric ``metric`` summarises (with the pooled noise)
 
     @property
     def completed(self) -> list[dict[str, Any]]:
@@ -154,6 +181,11 @@ class Group:
     def not_counted(self) -> list[dict[str, Any]]:
         """Members that did not count: failed, and also skipped or interrupted ones."""
         return [r for r in self.records if not _ranked_member(r)]
+
+    @property
+    def outcomes(self) -> list[dict[str, Any]]:
+        """Members whose result is an outcome, not noise: diverged, or ended at chance."""
+        return [r for r in self.records if outcome_of(r)]
 
     @property
     def pruned(self) -> list[dict[str, Any]]:
@@ -173,7 +205,10 @@ class Group:
         return [r.get("seed") for r in self.records]
 
     def summary(self, name: str) -> Summary:
-        """Any other field of the counted members, summarised the same way."""
+        """Any other field of the counted members, summarised the same way (the ranked
+        metric itself: ``metric``, with the pooled noise)."""
+        if name == self.metric_name:
+            return self.metric
         return summarize([r.get(name) for r in self.completed], bounds_of(name))
 
     def representative(self) -> dict[str, Any]:
@@ -195,18 +230,30 @@ def group_records(
     for record in records:
         key = tuple(_hashable(record.get(s)) for s in symbols)
         members.setdefault(key, []).append(record)
-    groups = []
-    for trials in members.values():
-        done = [r.get(metric) for r in trials if _ranked_member(r)]
-        groups.append(
-            Group(
-                name=trials[0].get("config_file", "?"),
-                settings={s: trials[0].get(s) for s in symbols},
-                records=tuple(trials),
-                metric=summarize(done, bounds_of(metric)),
-            )
+    from ksweep.analysis.noise import pooled_summaries
+
+    summaries = [
+        summarize([r.get(metric) for r in trials if _ranked_member(r)], bounds_of(metric))
+        for trials in members.values()
+    ]
+    # Diverged and at-chance seeds are outcomes, and stopped configurations' values are
+    # from an earlier epoch: neither enters the pooled noise.
+    clean = [
+        not any(outcome_of(r) or state_of(r) is TrialState.PRUNED for r in trials)
+        for trials in members.values()
+    ]
+    return [
+        Group(
+            name=trials[0].get("config_file", "?"),
+            settings={s: trials[0].get(s) for s in symbols},
+            records=tuple(trials),
+            metric=summary,
+            metric_name=metric,
         )
-    return groups
+        for trials, summary in zip(
+            members.values(), pooled_summaries(summaries, clean), strict=True
+        )
+    ]
 
 
 def _hashable(value: Any) -> Any:
@@ -265,14 +312,20 @@ def rank(groups: Sequence[Group], metric: str, goal: str) -> Ranking:
     ranked = sorted((g for g in measured if not g.pruned), key=order)
     stopped = sorted((g for g in measured if g.pruned), key=order)
     unranked = [g for g in groups if g.metric.mean is None]
-    tied = [g for g in ranked[1:] if overlap(g.metric, ranked[0].metric)]
+    # A configuration with a diverged or at-chance seed is never within noise of the best.
+    tied = [g for g in ranked[1:] if within_noise(g.metric, ranked[0].metric) and not g.outcomes]
     return Ranking(metric, goal, ranked, unranked, tied, stopped)
 
 
 def welch_difference(a: Summary, b: Summary) -> tuple[float, float | None]:
-    """``b - a`` and the 95% half-width of that difference (Welch), None without two seeds."""
+    """``b - a`` and the 95% half-width of that difference, None without a noise estimate:
+    the pooled two-sample interval when both use the pooled noise, else Welch's."""
     assert a.mean is not None and b.mean is not None
     diff = b.mean - a.mean
+    pooled = a.noise == b.noise == "pooled" and (a.pooled_sd, a.df) == (b.pooled_sd, b.df)
+    if pooled and a.df and a.pooled_sd is not None:
+        # One pooled variance for both: the pooled two-sample t interval.
+        return diff, t_quantile(a.df) * a.pooled_sd * math.sqrt(1 / a.n + 1 / b.n)
     if a.std is None or b.std is None:
         return diff, None
     va, vb = a.std**2 / a.n, b.std**2 / b.n

@@ -223,7 +223,8 @@ def report_markdown(
             out.append(f"- **{effect.symbol}**: {effect.sentence()}")
             for level in effect.levels:
                 out.append(
-                    f"  - `{shown(level.value)}`: {marginal_text(analysis.metric, level.summary)}"
+                    f"  - `{shown(level.value)}`: "
+                    + marginal_text(analysis.metric, level.summary, level.outcomes)
                 )
         out.append("")
     out += ["## Time and cost", ""]

@@ -25,6 +25,7 @@ from ksweep.analysis.core import Analysis, analyze
 from ksweep.analysis.cost import Runs, saved_by_stopping_line, trial_time_line, wall_clock_lines
 from ksweep.analysis.labels import seeds_text, settings_text, shown
 from ksweep.analysis.metrics import AUTO, WALL_TIME
+from ksweep.analysis.outcomes import DIVERGED, outcome_of
 from ksweep.analysis.stats import SEED_SYMBOL, Group
 from ksweep.analysis.words import (
     NO_SEEDS,
@@ -96,10 +97,14 @@ def outcome_counts(a: Analysis) -> str:
     """``Completed: 4 | Failed: 2 (diverged, timeout)``, pruned and unrun trials after."""
     completed = [r for r in a.completed if r.get("status") == "completed"]
     pruned = len(a.completed) - len(completed)
-    text = f"Completed: {len(completed)} | Failed: {len(a.failed)}"
-    states = Counter(str(r.get("status")) for r in a.failed)
-    if set(states) - {"failed"}:  # diverged or timed out: say which
+    crashed = [r for r in a.failed if outcome_of(r) != DIVERGED]
+    text = f"Completed: {len(completed)} | Failed: {len(crashed)}"
+    states = Counter(str(r.get("status")) for r in crashed)
+    if set(states) - {"failed"}:  # timed out: say which
         text += " (" + ", ".join(f"{n} {s}" for s, n in states.items()) + ")"
+    diverged = len(a.failed) - len(crashed)
+    if diverged:
+        text += f" | Diverged: {diverged} (a result, not a failure)"
     if pruned:
         text += f" | Pruned early: {pruned}"
     if a.not_run:
@@ -277,7 +282,8 @@ def _symbols(a: Analysis) -> list[str]:
         width = max(len(shown(level.value)) for level in effect.levels)
         for level in effect.levels:
             out.append(
-                f"   {shown(level.value):<{width}}  {marginal_text(a.metric, level.summary)}"
+                f"   {shown(level.value):<{width}}  "
+                + marginal_text(a.metric, level.summary, level.outcomes)
             )
     if a.seeds_swept:
         out.append(
@@ -312,9 +318,14 @@ def cost_lines(a: Analysis, runs: Runs | None) -> list[str]:
 def failed_counts(a: Analysis) -> str:
     """``2 of 6 trials failed; 1 of 3 configurations failed on every seed``."""
     dead = [g for g in a.groups if g.records and len(g.failed) == len(g.records)]
+    diverged = sum(1 for r in a.failed if outcome_of(r) == DIVERGED)
+    crashed = len(a.failed) - diverged
+    said = f"{crashed} of {count(len(a.records), 'trial')} failed"
+    if diverged:
+        said += f", {diverged} diverged (training ran as asked: a result, not a failure)"
     return (
-        f"{len(a.failed)} of {count(len(a.records), 'trial')} failed; {len(dead)} of "
-        f"{count(len(a.groups), 'configuration')} failed on every seed"
+        f"{said}; {len(dead)} of {count(len(a.groups), 'configuration')} "
+        f"{'failed or diverged' if diverged else 'failed'} on every seed"
     )
 
 

@@ -13,7 +13,8 @@ from typing import Any
 from ksweep.analysis import evidence
 from ksweep.analysis.core import Analysis
 from ksweep.analysis.labels import join_names, shown
-from ksweep.analysis.metrics import METRICS, WALL_TIME, MetricSpec
+from ksweep.analysis.metrics import METRICS, MetricSpec
+from ksweep.analysis.outcomes import AT_CHANCE, DIVERGED, outcome_of
 from ksweep.analysis.stats import Group, Summary
 from ksweep.sweep.states import state_of
 
@@ -43,14 +44,28 @@ def mean_text(metric: MetricSpec, summary: Summary, interval: bool = False) -> s
 
 def interval_method(metric: MetricSpec) -> str:
     """How the intervals are made, in words, for the Seeds line and the report."""
+    method = (
+        "95% intervals: Student t over seeds, the seed variance pooled across configurations "
+        "(a configuration with outlying or many seeds keeps its own)"
+    )
     if metric.low is None and metric.high is None:
-        return "95% intervals: Student t over seeds"
-    return f"95% intervals: Student t over seeds, clipped to {metric.range_text()}"
+        return method
+    return f"{method}, clipped to {metric.range_text()}"
 
 
-def marginal_text(metric: MetricSpec, summary: Summary) -> str:
+def marginal_text(metric: MetricSpec, summary: Summary, outcomes: int = 0) -> str:
     """A marginal mean with its trial count and range: the range spans the other symbols,
-    so it is shown as a range, not as noise."""
+    so it is shown as a range, not as noise; ``outcomes`` seeds (diverged or at chance)
+    were left out of it, and it says so."""
+    if not outcomes:
+        return _marginal(metric, summary)
+    seeds = f"{outcomes} diverged or at-chance {'seed' if outcomes == 1 else 'seeds'}"
+    if summary.n == 0:
+        return f"none: {seeds}, left out"
+    return f"{_marginal(metric, summary)}; {seeds} left out"
+
+
+def _marginal(metric: MetricSpec, summary: Summary) -> str:
     if summary.mean is None:
         return "not recorded" if summary.n == 0 else "n/a"
     if summary.n < 2:
@@ -98,13 +113,19 @@ def seeds_not_counted(group: Group) -> str | None:
     """``1 of 3 seeds failed (diverged)``, and pruned or unrun seeds, for a TOP 10 line."""
     total = len(group.records)
     parts = []
-    if group.failed:
-        states = Counter(str(r.get("status")) for r in group.failed)
+    crashed = [r for r in group.failed if outcome_of(r) != DIVERGED]
+    if crashed:
+        states = Counter(str(r.get("status")) for r in crashed)
         why = ", ".join(s if n == 1 else f"{n} {s}" for s, n in states.items())
-        parts.append(f"{len(group.failed)} of {total} seeds failed ({why})")
+        parts.append(f"{len(crashed)} of {total} seeds failed ({why})")
+    outcomes = Counter(outcome_of(r) for r in group.outcomes)
+    if outcomes.get(AT_CHANCE) == len(group.completed):
+        del outcomes[AT_CHANCE]  # the whole configuration: its "[at chance]" tag says so
+    for outcome, n in outcomes.items():
+        parts.append(f"{n} of {total} seeds {outcome} (a result: never within noise)")
     if group.pruned:
         parts.append(f"{len(group.pruned)} of {total} seeds pruned early by a rule")
-    unrun = [r for r in group.not_counted if r not in group.failed]
+    unrun = [r for r in group.not_counted if r not in group.failed and not outcome_of(r)]
     if unrun:
         parts.append(f"{len(unrun)} of {total} seeds not run")
     return "; ".join(parts) or None
@@ -137,8 +158,8 @@ def verdict(a: Analysis) -> list[str]:
         return lines
     if not tied:
         return [
-            f"{best.name} is the best beyond noise: no other configuration's 95% interval "
-            "overlaps its own."
+            f"{best.name} is the best beyond noise: the 95% interval of every other "
+            "configuration's difference from it excludes 0."
         ]
     judged = [evidence.compare(best, g, metric) for g in ranking.tied]
     told = evidence.cannot_tell(judged, metric)
@@ -146,22 +167,23 @@ def verdict(a: Analysis) -> list[str]:
         how = told
     elif all(c.kind in (evidence.EQUAL, evidence.IDENTICAL) for c in judged):
         how = (
-            f"every difference from the best is within +-{metric.resolution_text()} (95% Welch "
+            f"every difference from the best is within +-{metric.resolution_text()} (95% "
             "interval): no measurable difference"
         )
     else:
         how = "more seeds or epochs may separate them"
     if len(tied) == len(others):
         who = (
-            f"{tied[0]} is within noise of {best.name} (their 95% intervals overlap)"
+            f"{tied[0]} is within noise of {best.name} (the 95% interval of their difference "
+            "holds 0)"
             if len(tied) == 1
-            else f"all {len(ranking.ranked)} are within noise of the best (their 95% intervals "
-            f"overlap {best.name}'s)"
+            else f"all {len(ranking.ranked)} are within noise of the best (the 95% interval of "
+            f"each one's difference from {best.name} holds 0)"
         )
         return [f"No configuration is measurably better: {who}; {how}."]
     within = (
         f"{join_names(tied)} {'is' if len(tied) == 1 else 'are'} within noise of the best "
-        f"(95% intervals overlap {best.name}'s)"
+        f"(the 95% interval of the difference from {best.name} holds 0)"
     )
     if told:
         return [f"{within}; {told}."]
@@ -172,21 +194,25 @@ def verdict(a: Analysis) -> list[str]:
 
 def cheapest_line(a: Analysis) -> str | None:
     """When a configuration within noise of the best costs less, say so: it is as good as
-    the data can tell, and cheaper."""
+    the data can tell, and cheaper. Cost is trial-epochs per seed, never wall time, which
+    on a shared machine varies several-fold for the same work."""
     best = a.ranking.best
-    contenders = [g for g in a.ranking.tied if g.summary("wall_time").mean is not None]
-    if best is None or best.summary("wall_time").mean is None or not contenders:
+    contenders = [g for g in a.ranking.tied if _epochs(g) is not None]
+    if best is None or _epochs(best) is None or not contenders:
         return None
-    cheapest = min(contenders, key=lambda g: g.summary("wall_time").mean or 0.0)
-    best_wall = best.summary("wall_time").mean or 0.0
-    cheap_wall = cheapest.summary("wall_time").mean or 0.0
-    if cheap_wall >= best_wall:
+    cheapest = min(contenders, key=lambda g: _epochs(g) or 0.0)
+    best_cost, cheap_cost = _epochs(best) or 0.0, _epochs(cheapest) or 0.0
+    if cheap_cost >= best_cost:
         return None
     return (
-        f"Cheapest within noise of the best: {cheapest.name} "
-        f"({WALL_TIME.shown(cheap_wall)} per trial against {WALL_TIME.shown(best_wall)} "
-        f"for {best.name})."
+        f"Cheapest within noise of the best: {cheapest.name} ({cheap_cost:g} trial-epochs per "
+        f"seed against {best_cost:g} for {best.name})."
     )
+
+
+def _epochs(group: Group) -> float | None:
+    """The mean trial-epochs a seed of ``group`` ran (its cost in work, not wall time)."""
+    return group.summary("epochs_run").mean or group.summary("epochs").mean
 
 
 def test_at_selection(a: Analysis) -> MetricSpec | None:

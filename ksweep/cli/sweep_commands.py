@@ -344,6 +344,8 @@ def _closing(args: argparse.Namespace, result, refresher, varying: list[str]) ->
     total = result.total if result.total is not None else len(result.records)
     if result.failed:
         say(f"{result.failed} of {total} trials failed; see the analysis file.")
+    if result.diverged:
+        say(f"{result.diverged} of {total} trials diverged (a result, not a failure).")
     if result.state == "stopped":
         say("FAIL_FAST: the sweep stopped at the first failure.")
     if result.state == "failed":

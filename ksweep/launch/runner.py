@@ -59,9 +59,13 @@ class SweepResult:
 
     @property
     def failed(self) -> int:
-        return sum(
-            1 for r in self.records if (TrialState.of(r.get("status")) or TrialState.FAILED).failure
-        )
+        """Crashes and timeouts: the trials that did not run as asked (exit non-zero)."""
+        return sum(1 for r in self.records if _state(r).failure and _state(r) is not DIVERGED)
+
+    @property
+    def diverged(self) -> int:
+        """Trials that ran as asked and diverged: a result, not a failure (exit 0)."""
+        return sum(1 for r in self.records if _state(r) is DIVERGED)
 
     @property
     def unfinished(self) -> int:
@@ -76,6 +80,13 @@ class SweepResult:
         if self.interrupted:
             return 130
         return 1 if self.failed or self.unfinished or self.state == FAILED else 0
+
+
+DIVERGED = TrialState.DIVERGED
+
+
+def _state(record: dict) -> TrialState:
+    return TrialState.of(record.get("status")) or TrialState.FAILED
 
 
 @dataclass(frozen=True)

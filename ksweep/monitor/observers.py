@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from ksweep.analysis.metrics import spec
@@ -44,16 +45,37 @@ class SummaryWriter:
 
 
 class DecisionLog:
-    """``decisions.jsonl``: one line per decision, appended and flushed as it is made."""
+    """``decisions.jsonl``: one line per decision, appended and flushed as it is made.
+
+    A rule decides about a configuration (its seeds together): the line is written for
+    its first seed to arrive and names every seed (``trials``); the others add no line."""
 
     def __call__(self, event: Event) -> None:
         if not isinstance(event, TrialDecided):
             return
         line = {"trial": event.trial.config_name, **event.decision}
-        with open(event.view.folder.decisions, "a", encoding="utf-8") as handle:
+        path = event.view.folder.decisions
+        if _already_logged(path, line):
+            return
+        with open(path, "a", encoding="utf-8") as handle:
             handle.write(json.dumps(line, sort_keys=True) + "\n")
             handle.flush()
             os.fsync(handle.fileno())
+
+
+def _already_logged(path: Path, line: dict) -> bool:
+    """Whether a line for the same configuration, rule and epoch is in ``path`` already."""
+    if "configuration" not in line or not path.exists():
+        return False
+    key = ("configuration", "rule", "epoch")
+    for text in path.read_text(encoding="utf-8").splitlines():
+        try:
+            logged = json.loads(text)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(logged, dict) and all(logged.get(k) == line.get(k) for k in key):
+            return True
+    return False
 
 
 class ProgressPrinter:

@@ -4,15 +4,17 @@ A finished sweep that ran every configuration to the end holds every curve,
 so a rule can be replayed on it exactly, configuration by configuration in
 the order the live rule judges them: what it would have stopped and where,
 the trial-epochs it would have saved, whether it would have stopped the
-winner or a configuration within noise of it, and what the naive baseline
-(top-k at the same budget) would have picked instead. This is how a user
+winner or a configuration within noise of it, and what the i-Epoch baseline
+(every configuration k epochs, the top share to the end, for each k, at the
+rule's trial-epochs or fewer) would have found: each rule is a point on the
+(trial-epochs, best found) plane beside that front. This is how a user
 decides whether to trust a rule on their problem before using it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from ksweep.sweepers.stopping import STOP, ConfigCurve, RuleSettings, spread, verdict
 
@@ -75,16 +77,47 @@ def replay(
     return Replay(settings, stopped, decisions, full, kept)
 
 
-def topk_at_budget(
-    rule: Replay, curves: Curves, epochs: int, metric: str, goal: str, k: int
-) -> Replay:
-    """Top-k after ``k`` epochs with the share kept chosen to spend about ``rule``'s budget."""
-    trials = sum(len(seeds) for seeds in curves.values())
-    rest = trials * (epochs - k)
-    keep = (rule.rule_epochs - trials * k) / rest if rest else 1.0
-    keep = min(0.99, max(1.0 / len(curves), keep))
-    settings = replace(rule.settings, rule="topk", k=k, keep=keep)
-    return replay(settings, curves, epochs, metric, goal)
+@dataclass(frozen=True)
+class FrontPoint:
+    """One point of the i-Epoch baseline: every configuration runs ``k`` epochs, the top
+    ``kept`` go on to the end; its cost and what it finds."""
+
+    k: int
+    kept: int  # configurations that go on after epoch k
+    configurations: int
+    trial_epochs: int
+    best: str | None  # the best of the kept configurations by their final value
+
+
+def i_epoch_front(
+    curves: Curves, epochs: int, goal: str, budget: int, finals: Mapping[str, float]
+) -> list[FrontPoint]:
+    """The i-Epoch baseline (Egele et al.) at ``budget`` trial-epochs or fewer, for each k:
+    every configuration runs k epochs (all its seeds), the configurations ranked by their
+    seeds' mean at epoch k, and as many of the best as the budget allows run to the end.
+    A k at which not even one configuration can go on within the budget has no point."""
+    sign = -1.0 if goal == "max" else 1.0
+    points = []
+    for k in range(1, epochs):
+        at_k = {name: [seed[k] for seed in seeds if k in seed] for name, seeds in curves.items()}
+        order = sorted(
+            (n for n in curves if at_k[n]),
+            key=lambda n: (sign * sum(at_k[n]) / len(at_k[n]), n),
+        )
+        spent = sum(min(len(seed), k) for seeds in curves.values() for seed in seeds)
+        kept: list[str] = []
+        for name in order:
+            more = sum(max(0, len(seed) - k) for seed in curves[name])
+            if spent + more > budget:
+                break
+            spent += more
+            kept.append(name)
+        if kept:
+            scored = [n for n in kept if n in finals]
+            pick = max if goal == "max" else min
+            best = pick(sorted(scored), key=lambda n: finals[n]) if scored else None
+            points.append(FrontPoint(k, len(kept), len(curves), spent, best))
+    return points
 
 
 def best_survivor(replay_: Replay, finals: Mapping[str, float], goal: str) -> str | None:

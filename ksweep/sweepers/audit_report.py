@@ -3,8 +3,9 @@
 It reads the sweep's records and every trial's curve, replays the rule
 (:mod:`ksweep.sweepers.audit`), ranks the full sweep with the analysis, and
 says what a user needs to decide: would the rule have kept the winner and
-everything within noise of it, what it saves, and whether the naive top-k
-baseline at the same budget would have done as well.
+everything within noise of it, what it saves, and where it stands on the
+(trial-epochs, best found) plane beside the i-Epoch baseline's front at the
+same trial-epochs or fewer.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from ksweep.sweep.layout import SweepFolder
 from ksweep.sweep.states import TrialState
 from ksweep.sweep.tolerant import load_json
 from ksweep.sweep.trialfiles import epochs
-from ksweep.sweepers.audit import Curves, Replay, best_survivor, replay, topk_at_budget
+from ksweep.sweepers.audit import Curves, Replay, best_survivor, i_epoch_front, replay
 from ksweep.sweepers.early_stop import EPOCH_METRICS
 from ksweep.sweepers.factory import is_grid
 from ksweep.sweepers.stopping import RuleSettings
@@ -29,9 +30,10 @@ class AuditError(ValueError):
     """The sweep cannot be audited (it stopped trials itself, say); the message says why."""
 
 
-def _curves(
+def sweep_curves(
     folder: SweepFolder, records: Sequence[dict[str, Any]], groups, metric: str
 ) -> tuple[Curves, int]:
+    """Every completed trial's curve of ``metric``, by configuration, and the longest run."""
     curves: dict[str, list[dict[int, float]]] = {}
     longest = 0
     for group in groups:
@@ -74,14 +76,14 @@ def audit_text(
     name, goal = analysis.metric.name, analysis.goal
     if name not in EPOCH_METRICS:
         raise AuditError(f"{name} is not recorded every epoch; audit with METRIC=val/acc or so")
-    curves, epochs_run = _curves(folder, records, analysis.groups, name)
+    curves, epochs_run = sweep_curves(folder, records, analysis.groups, name)
     best = analysis.ranking.best
     if best is None or not curves:
         raise AuditError(f"{folder.path} has no completed trial with {name} to audit")
     grid = is_grid(load_json(folder.plan, dict).data)
     rule = replay(settings, curves, epochs_run, name, goal, grid)
     finals = {g.name: g.metric.mean for g in analysis.ranking.ranked}
-    baseline = topk_at_budget(rule, curves, epochs_run, name, goal, k=settings.grace)
+    front = i_epoch_front(curves, epochs_run, goal, rule.rule_epochs, finals)
     shown = analysis.metric.shown
     lines = [
         f"Early-stopping audit of {folder.path}: {settings.rule} replayed on {name} ({goal})",
@@ -100,14 +102,27 @@ def audit_text(
     for group in analysis.ranking.tied:
         lines.append(f"Within noise of it: {group.name}: {_where(rule, group.name)}.")
     survivor = best_survivor(rule, finals, goal)
-    baseline_pick = best_survivor(baseline, finals, goal)
-    lines.append(f"Best under {settings.rule}: {survivor or 'none'}.")
+
+    def found(config: str | None) -> str:
+        return f"{config} ({name} {shown(finals[config])})" if config in finals else "none"
+
     lines.append(
-        f"Top-k at the same budget (all run {_count(settings.grace, 'epoch')}, the top "
-        f"{100 * baseline.settings.keep:.0f}% go on; {baseline.rule_epochs} trial-epochs): "
-        f"picks {baseline_pick or 'none'}."
+        f"Best under {settings.rule}: {found(survivor)}; as a point on the (trial-epochs, "
+        f"best found) plane: ({rule.rule_epochs}, {shown(finals.get(survivor))})."
     )
+    lines.append(
+        f"i-Epoch baseline at {rule.rule_epochs} trial-epochs or fewer (every configuration k "
+        "epochs, the best of them at epoch k to the end, as many as that budget allows):"
+    )
+    for point in front:
+        lines.append(
+            f"  k={point.k}: {point.kept} of {point.configurations} go on, "
+            f"{point.trial_epochs} trial-epochs, best found {found(point.best)}"
+        )
+    if not front:
+        lines.append("  none: that budget does not run even one configuration to the end")
     lost = [g.name for g in [best, *analysis.ranking.tied] if g.name in rule.stopped_at]
+    guessed = [d for d in rule.decisions if "no noise estimate" in d.get("summary", "")]
     if best.name in rule.stopped_at:
         lines.append(f"Verdict: not safe here: {settings.rule} would have stopped the winner.")
     elif lost:
@@ -115,11 +130,29 @@ def audit_text(
             f"Verdict: risky here: it keeps the winner but stops {', '.join(lost)}, within noise "
             "of it."
         )
+    elif guessed:
+        lines.append(
+            f"Verdict: it keeps the winner, but {len(guessed)} of its stops compared single "
+            "values (one seed per configuration: no noise estimate), so they may be noise."
+        )
     else:
         lines.append("Verdict: safe here: the winner and everything within noise of it survive.")
-    if baseline_pick == survivor and rule.saved_share > 0:
+    as_good = [
+        p
+        for p in front
+        if p.best is not None
+        and survivor in finals
+        and (
+            finals[p.best] >= finals[survivor]
+            if goal == "max"
+            else finals[p.best] <= finals[survivor]
+        )
+    ]
+    if as_good and rule.saved_share > 0:
+        cheapest = min(as_good, key=lambda p: p.trial_epochs)
         lines.append(
-            f"The naive top-k baseline at the same budget finds the same best: on this sweep "
-            f"{settings.rule} buys nothing over it."
+            f"The i-Epoch baseline finds as good a best with k={cheapest.k} at "
+            f"{cheapest.trial_epochs} trial-epochs: on this sweep {settings.rule} buys nothing "
+            "over it."
         )
     return "\n".join(lines) + "\n"

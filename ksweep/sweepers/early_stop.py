@@ -97,7 +97,8 @@ class EarlyStopper:
         judged = verdict(self.settings, ordered, subject, epoch, self.metric, self.goal)
         if judged.action != STOP:
             return judged.action, None
-        return STOP, {**judged.evidence, "configuration": subject}
+        seeds = sorted(t.config_name for t in view.trials if names.get(t.config_name) == subject)
+        return STOP, {**judged.evidence, "configuration": subject, "trials": seeds}
 
 
 # Kconfig symbol (in the trials' configs) -> RuleSettings field; make variables override them.

@@ -44,6 +44,8 @@ from optuna.distributions import (
 )
 from optuna.trial import TrialState
 
+from ksweep.analysis.metrics import bounds_of
+from ksweep.analysis.outcomes import outcome_of
 from ksweep.analysis.stats import summarize
 from ksweep.diagnostics import InputErrors
 from ksweep.plan.materialize import config_entry, config_file_text
@@ -92,6 +94,7 @@ class OptunaSweeper:
         self.folder = folder
         self.space = space
         self.metric, goal = ranking
+        self.goal = goal
         self.seed = int(search.get("seed") or 0)
         self.samples = int(search["samples"])
         self.seeds_per = max(len(space.seeds), 1)
@@ -309,10 +312,29 @@ class OptunaSweeper:
             return
         values = [self.records[n].get(self.metric) for n in names if is_completed(self.records[n])]
         mean = summarize(values).mean
+        if any(outcome_of(self.records[n]) for n in names):
+            mean = self._worst()  # diverged or at chance: a result, and the worst one
         if mean is None:
             self.study.tell(number, state=TrialState.FAIL, skip_if_finished=True)
         else:
             self.study.tell(number, mean, skip_if_finished=True)
+
+    def _worst(self) -> float | None:
+        """The worst value a configuration can be told: the end of the metric's range (0%
+        for an accuracy), else the worst value told so far; None (FAILED) if neither exists.
+        A diverged or at-chance draw told as the worst keeps TPE away from its region
+        (told FAILED, it was ignored: after lr 0.348 diverged, TPE asked lr 0.352)."""
+        low, high = bounds_of(self.metric)
+        end = low if self.goal == "max" else high
+        if end is not None:
+            return end
+        told = [
+            t.value for t in self.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        ]
+        told = [v for v in told if v is not None]
+        if not told:
+            return None
+        return min(told) if self.goal == "max" else max(told)
 
     def _tell_pruned(self, number: int, names: list[str]) -> None:
         """An early-stopping rule stopped the configuration: Optuna hears PRUNED, with the

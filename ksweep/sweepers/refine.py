@@ -231,13 +231,16 @@ def _refine_numbers(
         lo, hi = (best / half, best * half) if geometric else (best - half, best + half)
     if at_low:
         lo = best / step if geometric else best - step
-        notes.append(f"the best value {best} is its lowest, so the range goes lower")
     if at_high:
         hi = best * step if geometric else best + step
-        notes.append(f"the best value {best} is its highest, so the range goes higher")
     low_bound, high_bound = bounds(entry.name)
     lo = _clamp(lo, low_bound, notes, "lower", tied[0])
     hi = _clamp(hi, high_bound, notes, "upper", tied[-1])
+    # Said only of the range as written: a bound may have stopped it at the best value.
+    if at_low:
+        notes.insert(0, _edge_note(best, "lowest", "lower", went=lo < best))
+    if at_high:
+        notes.insert(int(at_low), _edge_note(best, "highest", "higher", went=hi > best))
     if geometric:
         ratio = math.sqrt(float(step))
         rhs = "|".join(_geometric_points(float(lo), float(hi), ratio, integer))
@@ -252,6 +255,12 @@ def _refine_numbers(
     kept = "between the values tied with the best" if len(tied) > 1 else "around the best value"
     why = f"{symbol}: refined {kept} with {how}"
     return Decision(symbol, f"{symbol}={rhs}", _joined(why, notes) + _single_seed_note(replicated))
+
+
+def _edge_note(best: Any, end: str, way: str, went: bool) -> str:
+    if went:
+        return f"the best value {best} is its {end}, so the range goes {way}"
+    return f"the best value {best} is its {end}, but the range cannot go {way}"
 
 
 def _dec(value: Decimal) -> str:
@@ -316,17 +325,31 @@ def _refine_interval(
             a, b = best - width / 8, best + width / 8
         lo, hi = max(low, a - width / 20), min(high, b + width / 20)
     notes: list[str] = []
-    if best - low < width / 20:
+    at_low, at_high = best - low < width / 20, high - best < width / 20
+    if at_low:
         lo = low - width / 2
-        notes.append(f"the best value {best_value} is at its low end, so the interval goes lower")
-    if high - best < width / 20:
+    if at_high:
         hi = high + width / 2
-        notes.append(f"the best value {best_value} is at its high end, so it goes higher")
-    if not replicated and not notes:
+    if not replicated and not (at_low or at_high):
         return Decision(symbol, _assignment(entry), f"{symbol}: kept{_single_seed_note(False)}")
     low_bound, high_bound = bounds(entry.name)
     lo_v = _clamp(Decimal(repr(back(lo))), low_bound, notes, "lower", dist.low)
     hi_v = _clamp(Decimal(repr(back(hi))), high_bound, notes, "upper", dist.high)
+    # Said only of the interval as written: a bound may have stopped it at the old end.
+    if at_low:
+        went = lo_v < Decimal(str(dist.low))
+        notes.insert(
+            0,
+            f"the best value {best_value} is at its low end, so the interval "
+            + ("goes lower" if went else "would go lower, but cannot"),
+        )
+    if at_high:
+        went = hi_v > Decimal(str(dist.high))
+        notes.insert(
+            int(at_low),
+            f"the best value {best_value} is at its high end, so it "
+            + ("goes higher" if went else "would go higher, but cannot"),
+        )
     if dist.integer:
         a, b = math.floor(lo_v), math.ceil(hi_v)
         a = max(a, 1) if dist.log else a

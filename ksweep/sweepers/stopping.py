@@ -22,10 +22,18 @@ up), never a guess.
 * ``topk``: the naive baseline; everything runs ``k`` epochs, then the top
   ``keep`` fraction continues.
 
-With seeds, a configuration is stopped only when its seeds' whole 95%
-interval at the rung lies beyond the threshold (one seed: its value), and
-the best configuration at a rung is never stopped: early stopping must not
-kill a promising configuration on a noisy curve.
+The noise is the analysis's one model (:mod:`ksweep.analysis.noise`): the
+seeds' variance at the rung pooled over the configurations judged there.
+With seeds, a configuration is stopped only when its whole 95% interval at
+the rung lies beyond the threshold, and the best configuration at a rung is
+never stopped: early stopping must not kill a promising configuration on a
+noisy curve.
+
+**One seed per configuration** gives no noise estimate, so there is no
+interval to put past the threshold: the rule is then the published one on
+single values (stop when the value is worse than the threshold), and its
+decision says "no noise estimate" so that neither the analysis nor the audit
+calls such a stop safe from noise.
 """
 
 from __future__ import annotations
@@ -35,6 +43,7 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from ksweep.analysis.noise import pool, with_noise
 from ksweep.analysis.stats import summarize
 
 RULES = ("none", "asha", "median", "topk")
@@ -155,8 +164,9 @@ def verdict(
     peers = ordered if settings.rule == "topk" else ordered[: index + 1]
     if not all(c.settled(epoch) for c in peers):
         return Verdict(WAIT)
-    scored = [(c.name, c.at(epoch)) for c in peers if c.values.get(epoch)]
-    me = ordered[index].at(epoch)
+    noise = pool([c.values[epoch] for c in peers if c.values.get(epoch)])
+    scored = [(c.name, with_noise(c.at(epoch), noise)) for c in peers if c.values.get(epoch)]
+    me = with_noise(ordered[index].at(epoch), noise)
     if me.mean is None:
         return Verdict(CONTINUE)
     sign = -1.0 if goal == "max" else 1.0
@@ -182,12 +192,17 @@ def verdict(
         "interval": [me.low, me.high],
         "threshold": threshold,
         "threshold_is": reason,
+        "noise": noise.describe(),
         "compared": {name: s.mean for name, s in scored},
     }
     best = ranked[0][0]
     if subject == best or not _beyond(me, threshold, goal):
         return Verdict(CONTINUE, evidence)
-    seeds = f" (n={me.n}, 95% interval {me.low:.4g} to {me.high:.4g})" if me.n > 1 else ""
+    seeds = (
+        f" (n={me.n}, 95% interval {me.low:.4g} to {me.high:.4g}, {noise.describe()})"
+        if me.has_interval
+        else " (one seed per configuration: no noise estimate, a single value against it)"
+    )
     evidence["summary"] = (
         f"stopped by {settings.rule} at epoch {epoch}: {metric} {me.mean:.4g}{seeds} is "
         f"{'below' if goal == 'max' else 'above'} {threshold:.4g}, {reason}"
