@@ -19,7 +19,7 @@ from ksweep.cli import (
     stop_commands,
     sweep_commands,
 )
-from ksweep.cli.makevars import MakeVariableError, argv_for, help_text
+from ksweep.cli.makevars import MakeVariableError, argv_for, help_text, misspelt_variables
 from ksweep.cli.parser import build_parser
 from ksweep.diagnostics import InputErrors, Refusal
 
@@ -29,6 +29,12 @@ _NO_TREE = ("list-defconfigs", "clean", "run", "status", "analyze", "compare", "
 
 def cmd_make(args) -> int:
     """``make TARGET``: the target's CLI command, with make's variables as its options."""
+    errors, notes = misspelt_variables()
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+    if errors:
+        print("\n".join(f"error: {error}" for error in errors), file=sys.stderr)
+        return 2
     try:
         argv = argv_for(args.target)
     except MakeVariableError as problem:

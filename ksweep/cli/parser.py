@@ -229,6 +229,8 @@ def build_parser(commands_module) -> argparse.ArgumentParser:
         sub = command(name, getattr(c, f"cmd_{name}"), text)
         sub.add_argument("name", nargs="?", default=None)
         sub.add_argument("--config", default=".config")
+        if name == "savedefconfig":
+            sub.add_argument("--force", action="store_true", help="overwrite an existing file")
     for name, text in (
         ("olddefconfig", "fill .config with defaults for new symbols"),
         ("menuconfig", "edit .config in kconfiglib's menuconfig"),
