@@ -114,3 +114,26 @@ def test_loading_a_range_file_as_a_defconfig_is_refused(tmp_path):
     result = ksweep("defconfig", "quickstart-range", "--config", str(config))
     assert result.returncode == 2 and "is a range config" in result.stderr
     assert not config.exists()
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-1"])
+def test_a_timeout_that_is_no_number_of_seconds_is_refused(value):
+    result = ksweep("run", "--timeout", value)
+    assert result.returncode == 2 and "not a finite number" in result.stderr
+
+
+def test_a_nul_byte_in_a_range_file_is_refused_with_its_line(tmp_path):
+    source = tmp_path / "nul-range"
+    source.write_bytes(b'CONFIG_SEED=1|2\nCONFIG_MODEL_NAME="a\x00b"\n')
+    result = ksweep("generate", str(source), "--out", str(tmp_path / "out"))
+    assert result.returncode == 2 and f"{source}:2 holds a NUL byte" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_rule_that_can_never_judge_is_named(capsys):
+    from ksweep.sweepers.early_stop import early_stopper
+
+    early_stopper({"NUM_EPOCHS": "3"}, {"rule": "asha", "grace": 5}, "val/acc", "max")
+    assert "EARLY_STOP=asha never judges" in capsys.readouterr().err
+    early_stopper({"NUM_EPOCHS": "8"}, {"rule": "asha", "grace": 1}, "val/acc", "max")
+    assert "never judges" not in capsys.readouterr().err

@@ -45,6 +45,7 @@ from ksweep.plan.sampling import (
     chosen_method,
     draw_combinations,
 )
+from ksweep.plan.smallfile import read_config_text
 from ksweep.train.rules import check_rules
 
 __all__ = ["GenerateOptions", "InputErrors", "Plan", "PlannedConfig", "build_plan"]
@@ -71,10 +72,10 @@ def resolve_base(spec: RangeSpec, base_override: str | None) -> tuple[str | None
         location = spec.base_location or Location(spec.path, 0)
     else:
         return None, diagnostics
-    if not candidate.is_file():
-        diagnostics.error(
-            location, f"the base config {candidate} does not exist; name an existing defconfig"
-        )
+    try:
+        read_config_text(candidate)  # a regular file of bounded size, UTF-8, no NUL
+    except OSError as problem:
+        diagnostics.error(location, f"the base config: {problem}; name an existing defconfig")
         return None, diagnostics
     return str(candidate), diagnostics
 

@@ -53,6 +53,9 @@ def read_config_text(path: str | Path, limit: int = MAX_CONFIG_BYTES) -> str:
         os.close(fd)
     if len(data) > limit:
         raise UnreadableInput(f"{path} grew past {limit} bytes while read; name a config file")
+    if b"\0" in data:
+        line = data[: data.index(b"\0")].count(b"\n") + 1
+        raise UnreadableInput(f"{path}:{line} holds a NUL byte, which no config value may hold")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
