@@ -92,11 +92,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {problem}", file=sys.stderr)
         return 2
     except OSError as problem:
-        from ksweep.sweep.diskguard import is_disk_full
+        from ksweep.sweep.diskguard import unwritable_message
 
-        if not is_disk_full(problem):
+        message = unwritable_message(problem)
+        if message is None:
             raise
-        print(f"error: {problem}", file=sys.stderr)
+        print(f"error: {message}", file=sys.stderr)
         return 2
 
 

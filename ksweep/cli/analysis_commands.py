@@ -30,6 +30,21 @@ def _analysed_folder(given: str | None, output_dir: str) -> SweepFolder:
     return folder
 
 
+def _write_back_summary(folder: SweepFolder, records: list[dict]) -> str:
+    """Put the rebuilt summary on disk, so the guide's pandas snippet reads what was analysed;
+    not while a runner works in the folder (it rewrites the summary after every trial)."""
+    from ksweep.sweep.locks import run_lock_holder
+    from ksweep.sweep.records import write_summary
+
+    if run_lock_holder(folder.path):
+        return f"{folder.summary} was not rewritten: a runner is at work in the folder"
+    try:
+        write_summary(folder, records)
+    except OSError as problem:
+        return f"{folder.summary} was not rewritten ({problem.strerror}); it is still damaged"
+    return f"wrote the rebuilt {folder.summary} ({len(records)} records)"
+
+
 def cmd_analyze(args: argparse.Namespace) -> int:
     """Rewrite every analysis output of a sweep: text, results.csv, report.md, plots/, ..."""
     from ksweep.analysis.report import load_sweep, write_reports
@@ -38,6 +53,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     records, varying, notes = load_sweep(folder.path)
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
+    if notes and records:
+        print(f"note: {_write_back_summary(folder, records)}", file=sys.stderr)
     write_reports(folder.path, records, varying, args.metric, args.goal, final=True)
     print(folder.analysis.read_text(encoding="utf-8"), end="")
     print(f"\nReport: {folder.report} (plots in {folder.plots}/)")

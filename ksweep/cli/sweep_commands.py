@@ -159,6 +159,7 @@ def _start(args: argparse.Namespace, spec) -> int:
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
+    from ksweep.cli.kept_settings import kept_launch, rule_note
     from ksweep.cli.resume import prepare_resume
     from ksweep.launch.runner import resume_sweep
     from ksweep.sweep.tolerant import load_json
@@ -178,7 +179,10 @@ def cmd_resume(args: argparse.Namespace) -> int:
     trials = prepared.trials or probe_trials(plan)
     observers, refresher = _observers(args, trials, prepared.varying)
     recorded = _last_launch(prepared.manifest).get("early_stop") or {}
-    options = prepared.options
+    options, kept_notes = kept_launch(prepared.options, _last_launch(prepared.manifest))
+    changed_rule = rule_note(stop_flags(args), recorded)
+    for note in [*kept_notes, *([changed_rule] if changed_rule else [])]:
+        print(f"note: {note}", file=sys.stderr)
     if not options.early_stop and recorded:  # this run decides as the earlier ones did
         options = replace(options, early_stop=tuple(recorded.items()))
     rule = stop_rule(args, trials, is_grid(plan), recorded)
