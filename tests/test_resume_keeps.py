@@ -135,3 +135,41 @@ def test_a_full_or_read_only_disk_gets_a_sentence_with_the_path(finished, tmp_pa
         assert result["rc"] == 2 and "Traceback" not in result["err"], (name, result)
         assert "Read-only file system" in result["err"] and "writable" in result["err"], result
     assert "was not rewritten (Read-only file system)" in report["analyze"]["err"]
+
+
+def test_a_sigkilled_run_is_recorded_as_killed_with_its_time(finished, tmp_path):
+    import os
+    import signal
+    import time
+
+    sweep = copy_of(finished, tmp_path)
+    (sweep / "sweep_summary.json").unlink()
+    shutil.rmtree(next(sweep.glob("config_002_*")))  # one trial left to run
+    runner = subprocess.Popen(
+        [sys.executable, "-m", "ksweep", "run", "--resume", str(sweep), "--quiet"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and not (
+        len(segments(sweep)) == 2 and list(sweep.glob("config_002_*"))
+    ):
+        time.sleep(0.2)
+    os.kill(runner.pid, signal.SIGKILL)
+    runner.wait()
+    assert segments(sweep)[-1]["state"] == "running"
+    result = ksweep("analyze", str(sweep))
+    assert result.returncode == 0, result.stderr
+    last = segments(sweep)[-1]
+    assert last["state"] == "killed" and last["wall_time"] is not None, last
+    assert "(1 run)" not in (sweep / "sweep_analysis.txt").read_text()
+
+
+def test_an_append_after_a_torn_line_keeps_the_new_line_whole(tmp_path):
+    from ksweep.sweep.atomic import append_line
+    from ksweep.sweep.tolerant import load_jsonl
+
+    log = tmp_path / "decisions.jsonl"
+    log.write_bytes(b'{"decision": "first"}\n{"decision": "to')  # a kill inside a write
+    append_line(log, json.dumps({"decision": "next"}))
+    rows, damaged = load_jsonl(log)
+    assert [r["decision"] for r in rows] == ["first", "next"] and damaged == 1

@@ -45,6 +45,26 @@ def _write_back_summary(folder: SweepFolder, records: list[dict]) -> str:
     return f"wrote the rebuilt {folder.summary} ({len(records)} records)"
 
 
+def _close_killed_run(folder: SweepFolder) -> None:
+    """A run killed by SIGKILL left its segment ``running``; with no runner at work, record it
+    as killed with its time, so the analysis counts it (a read-only folder keeps it as is)."""
+    from ksweep.sweep.locks import run_lock_holder
+    from ksweep.sweep.manifest import close_abandoned, read_manifest, write_manifest
+
+    manifest = read_manifest(folder.manifest).data
+    if manifest is None or run_lock_holder(folder.path):
+        return
+    closed, changed = close_abandoned(manifest, folder.path)
+    if changed:
+        try:
+            write_manifest(folder.manifest, closed)
+        except OSError:
+            return
+        print(
+            f"note: {folder.manifest}: a killed run's segment was closed as killed", file=sys.stderr
+        )
+
+
 def cmd_analyze(args: argparse.Namespace) -> int:
     """Rewrite every analysis output of a sweep: text, results.csv, report.md, plots/, ..."""
     from ksweep.analysis.report import load_sweep, write_reports
@@ -55,6 +75,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         print(f"note: {note}", file=sys.stderr)
     if notes and records:
         print(f"note: {_write_back_summary(folder, records)}", file=sys.stderr)
+    _close_killed_run(folder)
     write_reports(folder.path, records, varying, args.metric, args.goal, final=True)
     print(folder.analysis.read_text(encoding="utf-8"), end="")
     print(f"\nReport: {folder.report} (plots in {folder.plots}/)")

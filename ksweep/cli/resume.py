@@ -18,7 +18,8 @@ from typing import Any
 
 from ksweep.launch.options import LaunchOptions, SweepError
 from ksweep.sweep.layout import SweepFolder
-from ksweep.sweep.manifest import read_manifest
+from ksweep.sweep.locks import run_lock_holder
+from ksweep.sweep.manifest import close_abandoned, read_manifest
 from ksweep.sweep.records import read_summary
 from ksweep.sweep.snapshot import changed_configs, retire
 from ksweep.sweep.states import TrialState
@@ -106,6 +107,14 @@ def prepare_resume(
 ) -> PreparedResume:
     """Check the folder and decide what to keep; raise SweepError saying why it cannot."""
     manifest = _checked_manifest(folder)
+    if not run_lock_holder(folder.path):
+        manifest, closed = close_abandoned(manifest, folder.path)
+        if closed:
+            print(
+                "note: the sweep's last run was killed without closing its record; it is "
+                "recorded as killed, its time counted up to its last write",
+                file=sys.stderr,
+            )
     trials = _check_configs(folder, manifest, config_dir)
     summary = read_summary(folder)
     for note in summary.notes:
