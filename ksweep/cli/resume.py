@@ -74,6 +74,19 @@ def _check_configs(folder: SweepFolder, manifest: dict, config_dir: str | None) 
     return snapshot.trials
 
 
+def _check_study(folder: SweepFolder, trials: list[TrialSpec]) -> None:
+    """A model-based search continues from its study: refuse a damaged one before any write."""
+    from ksweep.sweepers.factory import is_model_search
+
+    if not is_model_search(load_trials(folder.snapshot).plan):
+        return
+    from ksweep.sweepers.study import study_damage
+
+    problem = study_damage(folder.study, {t.config_name for t in trials})
+    if problem:
+        raise SweepError(problem)
+
+
 def _check_tree(manifest: dict, remaining: list[TrialSpec], tree, options: LaunchOptions) -> None:
     if tree is None or not manifest.get("kconfig_sha256") or not remaining:
         return
@@ -116,6 +129,7 @@ def prepare_resume(
                 file=sys.stderr,
             )
     trials = _check_configs(folder, manifest, config_dir)
+    _check_study(folder, trials)
     summary = read_summary(folder)
     for note in summary.notes:
         print(f"note: {note}", file=sys.stderr)
