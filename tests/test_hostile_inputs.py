@@ -137,3 +137,16 @@ def test_a_rule_that_can_never_judge_is_named(capsys):
     assert "EARLY_STOP=asha never judges" in capsys.readouterr().err
     early_stopper({"NUM_EPOCHS": "8"}, {"rule": "asha", "grace": 1}, "val/acc", "max")
     assert "never judges" not in capsys.readouterr().err
+
+
+def test_data_dir_follows_symlinks_at_every_level(tmp_path):
+    from ksweep.plan.paths import path_problem
+
+    project, outside = tmp_path / "project", tmp_path / "elsewhere"
+    (project / "data" / "inner").mkdir(parents=True)
+    outside.mkdir()
+    (project / "data" / "inner" / "link").symlink_to(outside)
+    assert path_problem("DATA_DIR", "data/inner", project) is None
+    found = path_problem("DATA_DIR", "data/inner/link/MNIST", project)
+    assert found is not None and f"resolves to {outside}/MNIST" in found.message
+    assert path_problem("DATA_DIR", "data/inner/link/MNIST", project, [outside]) is None
