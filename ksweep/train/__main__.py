@@ -10,7 +10,12 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from ksweep.configfile import ConfigFileError, read_config
+from ksweep.interpreter import ensure_modules
+
+if __name__ == "__main__":  # `python -m ksweep.train` outside the venv: run again with its python
+    ensure_modules(("kconfiglib", "torch", "torchvision"))
+
+from ksweep.configfile import ConfigFileError, read_config  # noqa: E402
 from ksweep.train.settings import SettingsError, settings_from_config
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_DIVERGED = 0, 2, 3
