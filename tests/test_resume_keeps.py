@@ -173,3 +173,17 @@ def test_an_append_after_a_torn_line_keeps_the_new_line_whole(tmp_path):
     append_line(log, json.dumps({"decision": "next"}))
     rows, damaged = load_jsonl(log)
     assert [r["decision"] for r in rows] == ["first", "next"] and damaged == 1
+
+
+def test_a_status_json_with_a_bad_byte_keeps_its_trial(finished, tmp_path):
+    sweep = copy_of(finished, tmp_path)
+    (sweep / "sweep_summary.json").write_bytes(b"[{")
+    status = next(sweep.glob("config_002_*")) / "status.json"
+    text = json.dumps({**json.loads(status.read_text()), "note": "MARK"})
+    status.write_bytes(text.encode().replace(b"MARK", b"\xff"))  # one byte that is not UTF-8
+    resumed = ksweep("run", "--resume", str(sweep), "--quiet")
+    assert resumed.returncode == 0, resumed.stderr
+    assert "its record was read with the bad bytes replaced" in resumed.stderr
+    records = json.loads((sweep / "sweep_summary.json").read_text())
+    assert sorted(r["config_file"] for r in records) == ["config_001", "config_002"]
+    assert b"\xff" in status.read_bytes()  # not trained again
