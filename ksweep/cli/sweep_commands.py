@@ -47,9 +47,22 @@ def build(args: argparse.Namespace):
     """The checked plan of ``args.range_config``; warnings are printed, errors raised."""
     from ksweep.plan.build import build_plan
 
-    plan = build_plan(args.range_config, _tree(args), args.base, args.force, generate_options(args))
+    tree = _tree(args)
+    options = generate_options(args)
+    # A plan needs no dataset: missing files are a warning now and an error when a run starts.
+    plan = build_plan(
+        args.range_config, tree, args.base, args.force, replace(options, allow_download=True)
+    )
+    plan = replace(plan, kconfig_sha256=tree.digest())
     for warning in plan.warnings:
         print(warning, file=sys.stderr)
+    if not options.allow_download:
+        from ksweep.plan.before_run import data_warnings
+        from ksweep.plan.preflight import Checked
+
+        checked = [Checked(c.name, c.config_text) for c in plan.configs]
+        for warning in data_warnings(checked, Path.cwd(), options.data_roots):
+            print(warning, file=sys.stderr)
     return plan
 
 
@@ -143,6 +156,11 @@ def _start(args: argparse.Namespace, spec) -> int:
     varying = (spec.plan or {}).get("varying_symbols") or sorted(
         {name for t in spec.trials for name in t.varying}
     )
+    from ksweep.plan.before_run import check_before_run
+
+    tree = _tree(args) if Path(args.kconfig).is_file() else None
+    for note in check_before_run(spec.trials, spec.plan, tree, args.allow_download, Path.cwd()):
+        print(f"note: {note}", file=sys.stderr)
     observers, refresher = _observers(args, spec.trials or spec.probes, varying)
     rule = stop_rule(args, spec.trials or spec.probes, is_grid(spec.plan))
     order = rule.launch_order if rule is not None else None
