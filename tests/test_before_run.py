@@ -66,3 +66,16 @@ def test_a_kconfig_change_between_generate_and_run_is_caught(tmp_path):
     assert "the Kconfig tree changed since these configs were generated" in run.stderr
     assert "CONFIG_NUM_EPOCHS: 2 -> " in run.stderr
     assert not results.exists()
+
+
+def test_eval_subset_samples_validation_and_test_and_the_header_says_so(tmp_path):
+    configs = tmp_path / "configs"
+    generated = ksweep("generate", "tests/cases/records/eval-subset-range", "--out", str(configs))
+    assert generated.returncode == 0, generated.stderr
+    trained = subprocess.run(
+        [sys.executable, "-m", "ksweep.train", "--config", str(configs / "config_001"), "--out",
+         str(tmp_path / "run")],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert trained.returncode == 0, trained.stderr
+    assert "64 train / 50 val / 50 test" in trained.stdout + trained.stderr
