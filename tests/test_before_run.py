@@ -79,3 +79,27 @@ def test_eval_subset_samples_validation_and_test_and_the_header_says_so(tmp_path
     )  # fmt: skip
     assert trained.returncode == 0, trained.stderr
     assert "64 train / 50 val / 50 test" in trained.stdout + trained.stderr
+
+
+def test_a_second_ctrl_c_is_said_not_obeyed_and_the_run_is_closed(tmp_path):
+    import json
+    import signal
+    import time
+
+    results = tmp_path / "results"
+    runner = subprocess.Popen(
+        [sys.executable, "-m", "ksweep", "sweep", "tests/cases/launch/slow-seeds-range", "--out",
+         str(tmp_path / "configs"), "--output-dir", str(results), "--jobs", "1", "--device",
+         "cpu", "--quiet", "--backend", "exec"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and not list(results.glob("sweep_*/config_001*/status.json")):
+        time.sleep(0.2)
+    while runner.poll() is None:  # Ctrl-C pressed again and again while it stops
+        runner.send_signal(signal.SIGINT)
+        time.sleep(0.05)
+    _, err = runner.communicate(timeout=300)
+    assert runner.returncode != 0 and "Traceback" not in err, err
+    (manifest,) = results.glob("sweep_*/manifest.json")
+    assert json.loads(manifest.read_text())["segments"][-1]["state"] == "interrupted"

@@ -88,6 +88,9 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    except KeyboardInterrupt:  # outside a sweep's loop (which closes its records first)
+        print("ksweep: interrupted", file=sys.stderr)
+        return 130
     except (FileNotFoundError, Refusal) as problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2

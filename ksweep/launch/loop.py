@@ -33,6 +33,7 @@ from ksweep.launch.events import (
     TrialRetrying,
     TrialStarted,
 )
+from ksweep.launch.interrupts import lift_shield, shield_from_second_interrupt
 from ksweep.launch.judge import judge, timed_out
 from ksweep.launch.pauses import CONTINUE, STOP, Active, StopRule, compatible
 from ksweep.launch.slots import Slot
@@ -161,6 +162,7 @@ class RunLoop:
             state, reason = stop.state, stop.reason
         except KeyboardInterrupt:
             state, reason = INTERRUPTED, "interrupted (Ctrl-C or SIGTERM)"
+            self._shielded = shield_from_second_interrupt()  # the records must still be closed
         except LaunchFailure as failure:
             state, reason = FAILED, _launch_text(failure)
         except OSError as problem:
@@ -179,6 +181,7 @@ class RunLoop:
         closed, so what they write at the end (the report) sees the whole run's history."""
         with contextlib.suppress(OSError):
             self.emit(lambda v: SweepEnded(v, state, reason))
+        lift_shield(getattr(self, "_shielded", None))
 
     def _loop(self) -> None:
         while True:
