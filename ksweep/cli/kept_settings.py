@@ -6,7 +6,9 @@ fall back to this machine's defaults: a ``JOBS=2`` sweep would continue one
 trial at a time (and with another thread count per trial, other numbers), a
 ``LAUNCHER=ray`` sweep locally. So every setting the resume's command line
 leaves at its default takes the recorded value, and one it gives differently
-is named as an override; both are said.
+is named as an override; both are said. FAIL_FAST is not carried over: it
+stopped the run at a failure, and resuming is how one continues past it
+(FAIL_FAST=1 on the resume asks for it again).
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ MAKE_NAMES = {
     "trials_per_gpu": "TRIALS_PER_GPU",
     "timeout": "TRIAL_TIMEOUT",
     "retries": "RETRIES",
-    "fail_fast": "FAIL_FAST",
     "backend": "BACKEND",
     "launcher": "LAUNCHER",
     "allow_download": "ALLOW_DOWNLOAD",
