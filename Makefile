@@ -3,6 +3,13 @@
 # `ksweep make TARGET` reads them. `make help` lists targets and variables; V=1 shows commands.
 
 SHELL := /bin/bash
+
+# The names set on make's command line, for the CLI to report a misspelt one (RANGE_CONIFG=).
+export KSWEEP_MAKE_COMMAND_LINE := $(strip $(foreach v,$(.VARIABLES),$(if $(filter command line,$(origin $(v))),$(v))))
+# Values are kept exactly as written: make would expand $(...) or $x in a command-line or
+# environment value when it exports it to a recipe, so such a value becomes a simple variable
+# holding its own text (SWEEP='..$(shell touch X)' names a folder; it runs nothing).
+$(foreach v,$(filter-out MAKEFLAGS MAKEOVERRIDES MFLAGS .% %%,$(.VARIABLES)),$(if $(filter command line environment,$(origin $(v))),$(if $(findstring $$,$(value $(v))),$(eval override $(v) := $$(value $(v)))$(eval export $(v)))))
 .DEFAULT_GOAL := help
 
 VENV ?= .venv

@@ -9,6 +9,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from ksweep.interpreter import ensure_modules  # noqa: E402
+
+ensure_modules()  # outside the project's environment: run again with its python
+
 from ksweep.cli import main  # noqa: E402
 
 if __name__ == "__main__":

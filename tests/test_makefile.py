@@ -92,9 +92,13 @@ def test_config_targets_honour_kconfig_config(tmp_path):
     result = make("defconfig-quickstart", KCONFIG_CONFIG=str(config))
     assert result.returncode == 0, result.stderr
     assert "CONFIG_OPTIMIZER_SELECT_ADAM=y" in config.read_text()
-    result = make("savedefconfig", f"DEFCONFIG={tmp_path / 'saved'}", KCONFIG_CONFIG=str(config))
-    assert result.returncode == 0, result.stderr
-    assert (tmp_path / "saved").read_text().count("CONFIG_") <= 5
+    saved = ROOT / "defconfigs" / f"test-saved-{os.getpid()}"  # DEFCONFIG is a name only
+    try:
+        result = make("savedefconfig", f"DEFCONFIG={saved.name}", KCONFIG_CONFIG=str(config))
+        assert result.returncode == 0, result.stderr
+        assert saved.read_text().count("CONFIG_") <= 5
+    finally:
+        saved.unlink(missing_ok=True)
     config.write_text("CONFIG_SEED=4\n")
     assert make("olddefconfig", KCONFIG_CONFIG=str(config)).returncode == 0
     assert "CONFIG_NUM_EPOCHS=10" in config.read_text()

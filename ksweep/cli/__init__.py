@@ -20,7 +20,7 @@ from ksweep.cli import (
     stop_commands,
     sweep_commands,
 )
-from ksweep.cli.makevars import MakeVariableError, argv_for, help_text
+from ksweep.cli.makevars import MakeVariableError, argv_for, help_text, misspelt_variables
 from ksweep.cli.parser import build_parser
 from ksweep.diagnostics import InputErrors, Refusal
 
@@ -40,6 +40,12 @@ _NO_TREE = (
 
 def cmd_make(args) -> int:
     """``make TARGET``: the target's CLI command, with make's variables as its options."""
+    errors, notes = misspelt_variables()
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+    if errors:
+        print("\n".join(f"error: {error}" for error in errors), file=sys.stderr)
+        return 2
     try:
         argv = argv_for(args.target)
     except MakeVariableError as problem:
@@ -94,15 +100,19 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    except KeyboardInterrupt:  # outside a sweep's loop (which closes its records first)
+        print("ksweep: interrupted", file=sys.stderr)
+        return 130
     except (FileNotFoundError, Refusal) as problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2
     except OSError as problem:
-        from ksweep.sweep.diskguard import is_disk_full
+        from ksweep.sweep.diskguard import unwritable_message
 
-        if not is_disk_full(problem):
+        message = unwritable_message(problem)
+        if message is None:
             raise
-        print(f"error: {problem}", file=sys.stderr)
+        print(f"error: {message}", file=sys.stderr)
         return 2
 
 

@@ -30,6 +30,41 @@ def _analysed_folder(given: str | None, output_dir: str) -> SweepFolder:
     return folder
 
 
+def _write_back_summary(folder: SweepFolder, records: list[dict]) -> str:
+    """Put the rebuilt summary on disk, so the guide's pandas snippet reads what was analysed;
+    not while a runner works in the folder (it rewrites the summary after every trial)."""
+    from ksweep.sweep.locks import run_lock_holder
+    from ksweep.sweep.records import write_summary
+
+    if run_lock_holder(folder.path):
+        return f"{folder.summary} was not rewritten: a runner is at work in the folder"
+    try:
+        write_summary(folder, records)
+    except OSError as problem:
+        return f"{folder.summary} was not rewritten ({problem.strerror}); it is still damaged"
+    return f"wrote the rebuilt {folder.summary} ({len(records)} records)"
+
+
+def _close_killed_run(folder: SweepFolder) -> None:
+    """A run killed by SIGKILL left its segment ``running``; with no runner at work, record it
+    as killed with its time, so the analysis counts it (a read-only folder keeps it as is)."""
+    from ksweep.sweep.locks import run_lock_holder
+    from ksweep.sweep.manifest import close_abandoned, read_manifest, write_manifest
+
+    manifest = read_manifest(folder.manifest).data
+    if manifest is None or run_lock_holder(folder.path):
+        return
+    closed, changed = close_abandoned(manifest, folder.path)
+    if changed:
+        try:
+            write_manifest(folder.manifest, closed)
+        except OSError:
+            return
+        print(
+            f"note: {folder.manifest}: a killed run's segment was closed as killed", file=sys.stderr
+        )
+
+
 def cmd_analyze(args: argparse.Namespace) -> int:
     """Rewrite every analysis output of a sweep: text, results.csv, report.md, plots/, ..."""
     from ksweep.analysis.report import load_sweep, write_reports
@@ -38,6 +73,9 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     records, varying, notes = load_sweep(folder.path)
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
+    if notes and records:
+        print(f"note: {_write_back_summary(folder, records)}", file=sys.stderr)
+    _close_killed_run(folder)
     write_reports(folder.path, records, varying, args.metric, args.goal, final=True)
     print(folder.analysis.read_text(encoding="utf-8"), end="")
     print(f"\nReport: {folder.report} (plots in {folder.plots}/)")

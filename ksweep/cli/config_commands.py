@@ -27,6 +27,11 @@ def list_defconfigs() -> list[str]:
 def _defconfig_path(name: str | None, verb: str) -> Path:
     if not name:
         raise SweepError(f"name the defconfig: make {verb}-NAME (see make help for the list)")
+    if verb != "defconfig" and ("/" in name or name.startswith(".")):
+        raise SweepError(
+            f"DEFCONFIG={name!r} is not a name: savedefconfig writes defconfigs/NAME only "
+            "(letters, digits, - and _; no folders)"
+        )
     path = Path(name) if "/" in name else Path(DEFCONFIG_DIR) / name
     if verb == "defconfig" and not path.is_file():
         available = ", ".join(list_defconfigs()) or "none"
@@ -43,6 +48,7 @@ def cmd_defconfig(args: argparse.Namespace) -> int:
     from ksweep.sweep.atomic import write_text_atomic
 
     path = _defconfig_path(args.name, "defconfig")
+    _refuse_range_file(path)
     plan = build_plan(path, _tree(args), options=GenerateOptions(allow_download=True))
     if plan.skipped:
         print(f"{path}: error: {plan.skipped[0].reason}", file=sys.stderr)
@@ -54,16 +60,65 @@ def cmd_defconfig(args: argparse.Namespace) -> int:
     return 0
 
 
+def _refuse_range_file(path: Path) -> None:
+    """A range file lists several values on a line; loading it would keep the first silently."""
+    from ksweep.plan.ranges import parse_range_file
+
+    spec, _ = parse_range_file(path)
+    swept = [entry for entry in spec.entries if entry.swept]
+    if swept:
+        where = swept[0].location
+        raise SweepError(
+            f"{path} is a range config ({where} sweeps CONFIG_{swept[0].name}), "
+            f"not a defconfig; sweep it with `make sweep RANGE_CONFIG={path}`, or load its base "
+            "defconfig"
+        )
+
+
+def value_problems(tree, config_path: str | Path) -> list[str]:
+    """The checks generate makes, on the minimal form of ``config_path`` (a .config).
+
+    kconfiglib stores any text in a string symbol (LEARNING_RATE="abc"); these are the
+    same value checks a sweep's generate applies, so a saved config is one a sweep accepts."""
+    import tempfile
+
+    from ksweep.diagnostics import InputErrors
+    from ksweep.plan.build import GenerateOptions, build_plan
+
+    tree.load(config_path)
+    with tempfile.TemporaryDirectory() as folder:
+        minimal = Path(folder) / Path(config_path).name
+        minimal.write_text(tree.minimal_text(), encoding="utf-8")
+        try:
+            plan = build_plan(minimal, tree, options=GenerateOptions(allow_download=True))
+        except InputErrors as problems:
+            return [
+                str(e).replace(str(minimal), f"{config_path} (minimal form)")
+                for e in problems.errors
+            ]
+    return [f"{config_path}: {skip.reason}" for skip in plan.skipped]
+
+
 def cmd_savedefconfig(args: argparse.Namespace) -> int:
     from ksweep.sweep.atomic import write_text_atomic
 
     target = _defconfig_path(args.name, "savedefconfig DEFCONFIG=NAME, not")
+    if target.exists() and not args.force:
+        raise SweepError(
+            f"{target} exists; saving would overwrite it. Pick another DEFCONFIG=NAME, or pass "
+            "FORCE=1 to replace it"
+        )
     if not Path(args.config).is_file():
         raise SweepError(
             f"{args.config} does not exist; create it with `make menuconfig` or "
             "`make defconfig-NAME`"
         )
     tree = _tree(args)
+    problems = value_problems(tree, args.config)
+    if problems:
+        print("\n".join(problems), file=sys.stderr)
+        print(f"ksweep: {target} was not written; fix {args.config} first", file=sys.stderr)
+        return 2
     tree.load(args.config)
     target.parent.mkdir(parents=True, exist_ok=True)
     write_text_atomic(target, tree.minimal_text())
@@ -84,7 +139,20 @@ def cmd_olddefconfig(args: argparse.Namespace) -> int:
 
 
 def cmd_menuconfig(args: argparse.Namespace) -> int:
-    _tree(args).menuconfig(args.config)
+    """menuconfig, then the generate checks on what it saved (it accepts any string)."""
+    tree = _tree(args)
+    tree.menuconfig(args.config)
+    if not Path(args.config).is_file():
+        return 0
+    problems = value_problems(_tree(args), args.config)
+    if problems:
+        print("\n".join(problems), file=sys.stderr)
+        print(
+            f"ksweep: {args.config} was saved with these values, which a sweep refuses; "
+            "run make menuconfig again to fix them",
+            file=sys.stderr,
+        )
+        return 2
     return 0
 
 

@@ -9,6 +9,7 @@ this same table, so the list a user reads is the list the CLI reads.
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -49,7 +50,12 @@ VARIABLES = {
         Var(
             "BASE", "--base", "defconfig a sweep starts from (default: the range file's base line)"
         ),
-        Var("FORCE", "--force", "allow sweeps of more than 1,000 trials", flag=True),
+        Var(
+            "FORCE",
+            "--force",
+            "allow sweeps of more than 1,000 trials; let savedefconfig overwrite a file",
+            flag=True,
+        ),
         Var("CONFIG_DIR", "--out", f"generated configs (default: {DEFAULT_CONFIG_DIR})"),
         Var("OUTPUT_DIR", "--output-dir", f"results root (default: {DEFAULT_OUTPUT_DIR})"),
         Var("DEVICE", "--device", "cpu|cuda|auto for every trial (default: the config's)"),
@@ -148,7 +154,7 @@ TARGETS: dict[str, Target] = {
     ),
     "sweep-refine": Target(("refine",), ("SWEEP", "OUTPUT_DIR", "OUT", "METRIC", "GOAL")),
     "defconfig": Target(("defconfig",), ("DEFCONFIG_NAME", "KCONFIG_CONFIG")),
-    "savedefconfig": Target(("savedefconfig",), ("DEFCONFIG", "KCONFIG_CONFIG")),
+    "savedefconfig": Target(("savedefconfig",), ("DEFCONFIG", "KCONFIG_CONFIG", "FORCE")),
     "olddefconfig": Target(("olddefconfig",), ("KCONFIG_CONFIG",)),
     "menuconfig": Target(("menuconfig",), ("KCONFIG_CONFIG",)),
     "data-link": Target(("data-link",), ("SHARED_MNIST",)),
@@ -180,6 +186,30 @@ def argv_for(target: str, env: Mapping[str, str] | None = None) -> list[str]:
         parts = var.args(value)
         (argv if var.option is None else options).extend(parts)
     return argv + options
+
+
+# The Makefile exports the names given on make's command line in this variable.
+COMMAND_LINE = "KSWEEP_MAKE_COMMAND_LINE"
+_MAKEFILE_ONLY = ("VENV", "RAY_ADDRESS", "CUDA_VISIBLE_DEVICES")
+
+
+def misspelt_variables(env: Mapping[str, str] | None = None) -> tuple[list[str], list[str]]:
+    """(errors, notes) about names on make's command line that are no ksweep variable.
+
+    make accepts any NAME=value silently, so ``RANGE_CONIFG=x`` would run the quickstart;
+    a name close to a known one is an error naming it, any other is a note that it is unused."""
+    env = os.environ if env is None else env
+    known = [*VARIABLES, *_MAKEFILE_ONLY]
+    errors, notes = [], []
+    for name in env.get(COMMAND_LINE, "").split():
+        if name in known or name == DEFCONFIG_STEM.name:
+            continue
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.7)
+        if close:
+            errors.append(f"{name} is not a ksweep variable; did you mean {close[0]}=?")
+        else:
+            notes.append(f"{name} is not a ksweep variable (see make help); it is not used")
+    return errors, notes
 
 
 def help_text() -> str:

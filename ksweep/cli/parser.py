@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 
 from ksweep.monitor.heartbeat import HEARTBEAT_SECONDS
 from ksweep.project import DEFAULT_CONFIG_DIR, DEFAULT_OUTPUT_DIR, KCONFIG_FILE
@@ -10,6 +11,15 @@ from ksweep.protocol import DEFAULT_CHECKPOINT_SECONDS, PAUSE_EXIT, PAUSE_MODES
 from ksweep.sweepers.stopping import RULES
 
 NEWEST = ""  # --resume without a folder: the newest sweep under --output-dir
+
+
+def finite(text: str) -> float:
+    """A float option that must be a number: float() also takes nan and inf, which would
+    mean no timeout (nan compares false) or a wait without end."""
+    value = float(text)
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number of 0 or more")
+    return value
 
 
 def _generation(sub: argparse.ArgumentParser, downloads: bool = True) -> None:
@@ -67,7 +77,7 @@ STOP_FLAGS = (
         "median: configurations to compare with (ES_MIN_CONFIGS)",
     ),
     ("--es-topk-epochs", "k", int, "topk: epochs everything runs (ES_TOPK_EPOCHS)"),
-    ("--es-topk-keep", "keep", float, "topk: the share that continues (ES_TOPK_KEEP)"),
+    ("--es-topk-keep", "keep", finite, "topk: the share that continues (ES_TOPK_KEEP)"),
 )
 
 
@@ -131,12 +141,12 @@ def _running(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--gpus", default=None, help="GPU ids to use, e.g. 0,1 (GPUS)")
     sub.add_argument("--trials-per-gpu", type=int, default=None, help="TRIALS_PER_GPU")
     sub.add_argument(
-        "--timeout", type=float, default=None, help="seconds before a trial is stopped"
+        "--timeout", type=finite, default=None, help="seconds before a trial is stopped"
     )
     sub.add_argument("--retries", type=int, default=0, help="re-runs of a failed trial")
     sub.add_argument(
         "--heartbeat",
-        type=float,
+        type=finite,
         default=HEARTBEAT_SECONDS,
         help="with JOBS>1, say each running trial's newest epoch at most every this many "
         "seconds (HEARTBEAT; 0: never)",
@@ -258,6 +268,8 @@ def build_parser(commands_module) -> argparse.ArgumentParser:
         sub = command(name, getattr(c, f"cmd_{name}"), text)
         sub.add_argument("name", nargs="?", default=None)
         sub.add_argument("--config", default=".config")
+        if name == "savedefconfig":
+            sub.add_argument("--force", action="store_true", help="overwrite an existing file")
     for name, text in (
         ("olddefconfig", "fill .config with defaults for new symbols"),
         ("menuconfig", "edit .config in kconfiglib's menuconfig"),

@@ -18,7 +18,8 @@ from typing import Any
 
 from ksweep.launch.options import LaunchOptions, SweepError
 from ksweep.sweep.layout import SweepFolder
-from ksweep.sweep.manifest import read_manifest
+from ksweep.sweep.locks import run_lock_holder
+from ksweep.sweep.manifest import close_abandoned, read_manifest
 from ksweep.sweep.records import read_summary
 from ksweep.sweep.snapshot import changed_configs, retire
 from ksweep.sweep.states import TrialState
@@ -73,6 +74,19 @@ def _check_configs(folder: SweepFolder, manifest: dict, config_dir: str | None) 
     return snapshot.trials
 
 
+def _check_study(folder: SweepFolder, trials: list[TrialSpec]) -> None:
+    """A model-based search continues from its study: refuse a damaged one before any write."""
+    from ksweep.sweepers.factory import is_model_search
+
+    if not is_model_search(load_trials(folder.snapshot).plan):
+        return
+    from ksweep.sweepers.study import study_damage
+
+    problem = study_damage(folder.study, {t.config_name for t in trials})
+    if problem:
+        raise SweepError(problem)
+
+
 def _check_tree(manifest: dict, remaining: list[TrialSpec], tree, options: LaunchOptions) -> None:
     if tree is None or not manifest.get("kconfig_sha256") or not remaining:
         return
@@ -106,7 +120,16 @@ def prepare_resume(
 ) -> PreparedResume:
     """Check the folder and decide what to keep; raise SweepError saying why it cannot."""
     manifest = _checked_manifest(folder)
+    if not run_lock_holder(folder.path):
+        manifest, closed = close_abandoned(manifest, folder.path)
+        if closed:
+            print(
+                "note: the sweep's last run was killed without closing its record; it is "
+                "recorded as killed, its time counted up to its last write",
+                file=sys.stderr,
+            )
     trials = _check_configs(folder, manifest, config_dir)
+    _check_study(folder, trials)
     summary = read_summary(folder)
     for note in summary.notes:
         print(f"note: {note}", file=sys.stderr)

@@ -48,11 +48,25 @@ def generate_options(args: argparse.Namespace):
 
 def build(args: argparse.Namespace):
     """The checked plan of ``args.range_config``; warnings are printed, errors raised."""
-    from ksweep.plan.build import build_plan
+    from ksweep.plan.build import build_plan, runs_own_trainer
 
-    plan = build_plan(args.range_config, _tree(args), args.base, args.force, generate_options(args))
+    tree = _tree(args)
+    options = generate_options(args)
+    # A plan needs no dataset: missing files are a warning now and an error when a run starts.
+    plan = build_plan(
+        args.range_config, tree, args.base, args.force, replace(options, allow_download=True)
+    )
+    plan = replace(plan, kconfig_sha256=tree.digest())
     for warning in plan.warnings:
         print(warning, file=sys.stderr)
+    own = runs_own_trainer([c.config_text for c in plan.configs], options.own_trainer)
+    if own and not options.allow_download:
+        from ksweep.plan.before_run import data_warnings
+        from ksweep.plan.preflight import Checked
+
+        checked = [Checked(c.name, c.config_text) for c in plan.configs]
+        for warning in data_warnings(checked, Path.cwd(), options.data_roots):
+            print(warning, file=sys.stderr)
     return plan
 
 
@@ -176,7 +190,15 @@ def _start(args: argparse.Namespace, spec) -> int:
     varying = (spec.plan or {}).get("varying_symbols") or sorted(
         {name for t in spec.trials for name in t.varying}
     )
+    from ksweep.plan.before_run import check_before_run
+
     known = spec.trials or spec.probes
+    options = with_trial_command(launch_options(args), known)
+    if not options.train_command:  # pre-flight is ksweep's trainer's own checks
+        tree = _tree(args) if Path(args.kconfig).is_file() else None
+        checked = check_before_run(spec.trials, spec.plan, tree, args.allow_download, Path.cwd())
+        for note in checked:
+            print(f"note: {note}", file=sys.stderr)
     ranking = objective(args, known)
     observers, refresher = _observers(args, known, varying, ranking)
     rule = stop_rule(args, known, is_grid(spec.plan), ranking=ranking)
@@ -188,7 +210,7 @@ def _start(args: argparse.Namespace, spec) -> int:
         spec,
         factory,
         args.output_dir,
-        with_trial_command(launch_options(args), known),
+        options,
         observers,
         stop_rule=rule,
         output=_echo(args),
@@ -197,6 +219,7 @@ def _start(args: argparse.Namespace, spec) -> int:
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
+    from ksweep.cli.kept_settings import kept_launch, rule_note
     from ksweep.cli.resume import prepare_resume
     from ksweep.launch.runner import resume_sweep
     from ksweep.sweep.tolerant import load_json
@@ -218,7 +241,10 @@ def cmd_resume(args: argparse.Namespace) -> int:
     observers, refresher = _observers(args, trials, prepared.varying, ranking)
     last = _last_launch(prepared.manifest)
     recorded = last.get("early_stop") or {}
-    options = prepared.options
+    options, kept_notes = kept_launch(prepared.options, last)
+    changed_rule = rule_note(stop_flags(args), recorded)
+    for note in [*kept_notes, *([changed_rule] if changed_rule else [])]:
+        print(f"note: {note}", file=sys.stderr)
     if not options.early_stop and recorded:  # this run decides as the earlier ones did
         options = replace(options, early_stop=tuple(recorded.items()))
     if not options.train_command and last.get("train_command"):  # the same command trains

@@ -33,6 +33,7 @@ from ksweep.launch.events import (
     TrialRetrying,
     TrialStarted,
 )
+from ksweep.launch.interrupts import lift_shield, shield_from_second_interrupt
 from ksweep.launch.judge import judge, last_epoch_record, timed_out
 from ksweep.launch.local import checkpointed_pause
 from ksweep.launch.pause_handling import PauseHandling
@@ -167,6 +168,7 @@ class RunLoop(PauseHandling):
             state, reason = stop.state, stop.reason
         except KeyboardInterrupt:
             state, reason = INTERRUPTED, "interrupted (Ctrl-C or SIGTERM)"
+            self._shielded = shield_from_second_interrupt()  # the records must still be closed
         except LaunchFailure as failure:
             state, reason = FAILED, _launch_text(failure)
         except OSError as problem:
@@ -185,6 +187,7 @@ class RunLoop(PauseHandling):
         closed, so what they write at the end (the report) sees the whole run's history."""
         with contextlib.suppress(OSError):
             self.emit(lambda v: SweepEnded(v, state, reason))
+        lift_shield(getattr(self, "_shielded", None))
 
     def _loop(self) -> None:
         while True:

@@ -13,7 +13,9 @@ Two backends with one handle type:
   and most isolated, and what other platforms get.
 
 Every trial is its own process group; when a trial ends, however it ended,
-whatever it left running in its group is killed too. Neither backend imports
+whatever it left running in its group is killed too, and so is any process
+it started that left the group (see containment.py: a marker every process
+of the trial inherits, and the launcher as their subreaper). Neither backend imports
 torch into the launcher itself.
 """
 
@@ -29,6 +31,7 @@ import time
 from pathlib import Path
 
 from ksweep.launch.child import FORK_PRELOAD, exec_preexec, run_forked, warm
+from ksweep.launch.containment import TRIAL_ENV, become_subreaper, end_leftovers, new_token
 from ksweep.project import PROJECT_ROOT
 
 BACKENDS = ("fork", "exec")
@@ -58,8 +61,9 @@ def kill_group(pgid: int, sig: int = signal.SIGKILL) -> None:
 class TrialProcess:
     """A running trial, whichever backend started it."""
 
-    def __init__(self, pid: int, poll, wait):
+    def __init__(self, pid: int, poll, wait, token: str | None = None):
         self.pid = pid
+        self.token = token
         self._poll = poll
         self._wait = wait
         self._reaped = False
@@ -72,6 +76,8 @@ class TrialProcess:
         if code is not None and not self._reaped:
             self._reaped = True
             kill_group(self.pid)
+            if self.token:
+                end_leftovers(self.token)
         return code
 
     def stop(self, grace: float = STOP_GRACE_SECONDS) -> int | None:
@@ -96,6 +102,7 @@ class Starter:
         if self.backend not in BACKENDS:
             raise ValueError(f"unknown backend {self.backend!r}; choose one of {BACKENDS}")
         self._context = None
+        become_subreaper()
         if self.backend == "fork":
             self._context = multiprocessing.get_context("forkserver")
             self._context.set_forkserver_preload(FORK_PRELOAD)
@@ -140,9 +147,12 @@ class Starter:
 
     def start(self, command: list[str] | None, log_path: Path, env: dict[str, str]) -> TrialProcess:
         """Start a trial writing into ``log_path``: ksweep's trainer (``command`` None: forked
-        from the warm server, or ``python -m ksweep.launch.child``), else ``command`` exec'd."""
+        from the warm server, or ``python -m ksweep.launch.child``), else ``command`` exec'd.
+        Every process the trial starts carries its marker (see containment.py)."""
+        token = new_token()
+        env = {**env, TRIAL_ENV: token}
         if command is not None:
-            return self._exec(command, log_path, env)
+            return self._exec(command, log_path, env, token)
         if self._context is not None:
             process = self._context.Process(
                 target=run_forked, args=(str(log_path), [], env), daemon=False
@@ -153,11 +163,11 @@ class Starter:
                 process.join()
                 return process.exitcode
 
-            return TrialProcess(process.pid, lambda: process.exitcode, wait_forked)
-        return self._exec([sys.executable, "-m", "ksweep.launch.child"], log_path, env)
+            return TrialProcess(process.pid, lambda: process.exitcode, wait_forked, token)
+        return self._exec([sys.executable, "-m", "ksweep.launch.child"], log_path, env, token)
 
     @staticmethod
-    def _exec(argv: list[str], log_path: Path, env: dict[str, str]) -> TrialProcess:
+    def _exec(argv: list[str], log_path: Path, env: dict[str, str], token: str) -> TrialProcess:
         """``argv`` as a new process in its own session, dying with this one; no shell."""
         with open(log_path, "ab") as log:
             popen = subprocess.Popen(
@@ -168,4 +178,4 @@ class Starter:
                 env=child_environment(env),
                 preexec_fn=exec_preexec,  # noqa: PLW1509 - only setsid and prctl, async-safe
             )
-        return TrialProcess(popen.pid, popen.poll, popen.wait)
+        return TrialProcess(popen.pid, popen.poll, popen.wait, token)

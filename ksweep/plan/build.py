@@ -45,6 +45,7 @@ from ksweep.plan.sampling import (
     chosen_method,
     draw_combinations,
 )
+from ksweep.plan.smallfile import read_config_text
 from ksweep.train.rules import check_rules
 
 __all__ = ["GenerateOptions", "InputErrors", "Plan", "PlannedConfig", "build_plan"]
@@ -72,10 +73,10 @@ def resolve_base(spec: RangeSpec, base_override: str | None) -> tuple[str | None
         location = spec.base_location or Location(spec.path, 0)
     else:
         return None, diagnostics
-    if not candidate.is_file():
-        diagnostics.error(
-            location, f"the base config {candidate} does not exist; name an existing defconfig"
-        )
+    try:
+        read_config_text(candidate)  # a regular file of bounded size, UTF-8, no NUL
+    except OSError as problem:
+        diagnostics.error(location, f"the base config: {problem}; name an existing defconfig")
         return None, diagnostics
     return str(candidate), diagnostics
 
@@ -205,16 +206,20 @@ def _check_not_empty(spec: RangeSpec, base: str | None, diagnostics: Diagnostics
         )
 
 
+def runs_own_trainer(config_texts: Sequence[str], no_command_given: bool = True) -> bool:
+    """Whether these configs train with ksweep's trainer, whose own checks pre-flight is:
+    no TRAIN_COMMAND= was given and no config names a CONFIG_SWEEP_TRAIN_COMMAND."""
+    return no_command_given and not any(
+        parse_config_text(text).get("SWEEP_TRAIN_COMMAND") for text in config_texts
+    )
+
+
 def checked(plan: Plan, spec: RangeSpec, options: GenerateOptions) -> Plan:
     """The plan after pre-flight: errors raise, warnings are attached to their configurations.
 
     Pre-flight is ksweep's trainer's own checks; a sweep whose trials run another command
     (TRAIN_COMMAND=, CONFIG_SWEEP_TRAIN_COMMAND) is checked by that command when it runs."""
-    if not options.own_trainer or any(
-        "CONFIG_SWEEP_TRAIN_COMMAND=" in c.config_text
-        and 'CONFIG_SWEEP_TRAIN_COMMAND=""' not in c.config_text
-        for c in plan.configs
-    ):
+    if not runs_own_trainer([c.config_text for c in plan.configs], options.own_trainer):
         return plan
     result = preflight(
         (Checked(c.name, c.config_text) for c in plan.configs),

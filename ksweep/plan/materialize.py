@@ -121,6 +121,7 @@ def plan_record(plan: Plan) -> dict:
         "fixed": plan.fixed,
         "notes": plan.notes,
         "search": plan.search,
+        "kconfig_sha256": plan.kconfig_sha256,
         "configs": [config_entry(c) for c in plan.configs],
         "skipped": [{"varying": s.varying, "reason": s.reason} for s in plan.skipped],
     }

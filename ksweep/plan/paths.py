@@ -2,7 +2,9 @@
 
 A relative ``CONFIG_DATA_DIR`` is taken from the project (the folder the
 sweep is generated in) and must stay inside it, or inside a data root the
-user named (``DATA_ROOT=DIR``): ``"../../../etc"`` would otherwise send a
+user named (``DATA_ROOT=DIR``), with every symlink on the way followed:
+``"../../../etc"``, or ``data/x`` where some folder on the way links to
+``/etc``, would otherwise send a
 trial's dataset download, run as whoever runs the sweep, into ``/etc``.
 Writing anywhere else takes an explicit absolute path. Values that no file
 system accepts (a 100 kB string, a 300-character folder name) are refused
@@ -39,9 +41,11 @@ def path_problem(
         )
     if not value or os.path.isabs(value):
         return None  # empty: the trainer's own check names it; absolute: meant as written
-    resolved = os.path.normpath(os.path.join(os.path.abspath(project), value))
-    roots = [os.path.normpath(os.path.abspath(project))]
-    roots += [os.path.normpath(os.path.abspath(root)) for root in data_roots]
+    # realpath follows a symlink at every level (data/ok/link -> /etc counts as /etc), and
+    # the roots are resolved the same way, so a link cannot carry a download outside them.
+    resolved = os.path.realpath(os.path.join(os.path.abspath(project), value))
+    roots = [os.path.realpath(project)]
+    roots += [os.path.realpath(root) for root in data_roots]
     if any(_inside(resolved, root) for root in roots):
         return None
     named = f" and the data roots {', '.join(roots[1:])}" if roots[1:] else ""

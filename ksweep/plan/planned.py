@@ -53,6 +53,7 @@ class Plan:
     notes: list[str] = field(default_factory=list)
     warnings: list[Diagnostic] = field(default_factory=list)
     search: dict | None = None  # how the configurations were chosen, when not a plain grid
+    kconfig_sha256: str | None = None  # the tree it was generated under (checked at run start)
 
     @property
     def range_sha256(self) -> str:

@@ -50,6 +50,7 @@ from ksweep.plan.distributions import (
     parse_call,
     parse_interval,
 )
+from ksweep.plan.smallfile import read_config_text
 
 MAX_RANGE_VALUES = 10_000
 
@@ -343,8 +344,8 @@ def parse_range_file(path: str | Path) -> tuple[RangeSpec, Diagnostics]:
     """Read and parse a range file; a missing or unreadable file is itself a diagnostic."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
+        text = read_config_text(path)
+    except OSError as error:
         diagnostics = Diagnostics()
         reason = getattr(error, "strerror", None) or str(error)
         diagnostics.error(Location(str(path), 0), f"cannot read the range config: {reason}")

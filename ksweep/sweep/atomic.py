@@ -80,6 +80,23 @@ def write_json_atomic(path: str | Path, data: Any) -> None:
     write_text_atomic(path, json.dumps(_json_safe(data), indent=2, allow_nan=False) + "\n")
 
 
+def append_line(path: str | Path, line: str) -> None:
+    """Append one line to a log such as decisions.jsonl, flushed to disk.
+
+    A kill inside an earlier append can leave the file without its final newline;
+    the new line then starts on a line of its own, so only the torn line is damaged
+    (readers skip it) and the new one is whole."""
+    with open(path, "a+b") as handle:
+        handle.seek(0, os.SEEK_END)
+        torn = False
+        if handle.tell() > 0:
+            handle.seek(-1, os.SEEK_END)
+            torn = handle.read(1) != b"\n"
+        handle.write((b"\n" if torn else b"") + line.rstrip("\n").encode("utf-8") + b"\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
 def remove_temporaries(folder: str | Path) -> int:
     """Delete the temporaries killed writers left under ``folder``; return how many.
 

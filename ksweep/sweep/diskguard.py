@@ -27,6 +27,27 @@ def is_disk_full(problem: BaseException) -> bool:
     return isinstance(problem, OSError) and problem.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
+# A folder ksweep cannot write to: read-only, or not this user's.
+_UNWRITABLE = (errno.EROFS, errno.EACCES, errno.EPERM)
+
+
+def unwritable_message(problem: OSError) -> str | None:
+    """The sentence for an error that is the disk's or the folder's, not a bug; else None.
+
+    Python's own text (``[Errno 28] No space left on device``) often names no file."""
+    if not (is_disk_full(problem) or problem.errno in _UNWRITABLE):
+        return None
+    if isinstance(problem, DiskFull):
+        return problem.strerror  # already names the folder and the space left
+    where = f" writing {problem.filename}" if problem.filename else ""
+    if is_disk_full(problem):
+        return f"{problem.strerror}{where}; free some space and run the command again"
+    return (
+        f"{problem.strerror}{where}: ksweep writes its results and records into the sweep "
+        "folder; make it writable, or copy the sweep somewhere writable and name the copy"
+    )
+
+
 def free_bytes(folder: SweepFolder) -> int:
     try:
         return shutil.disk_usage(folder.path).free

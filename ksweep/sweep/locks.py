@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 from collections.abc import Iterator
@@ -52,10 +53,11 @@ def run_lock(sweep_dir: str | Path) -> Iterator[None]:
                 f"{sweep_dir} is being run by pid {holder}; wait for it to end "
                 f"(make sweep-status SWEEP={sweep_dir}) or stop it first"
             ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()))
-        handle.flush()
+        # The pid is only what a refused second runner is told; the flock is the lock. On a
+        # full disk it cannot be written, and the reserve that follows says so with the path.
+        with contextlib.suppress(OSError):
+            os.ftruncate(handle.fileno(), 0)
+            os.pwrite(handle.fileno(), str(os.getpid()).encode(), 0)
         try:
             yield
         finally:
@@ -67,7 +69,7 @@ def run_lock_holder(sweep_dir: str | Path) -> bool:
     path = Path(sweep_dir) / RUN_LOCK
     if not path.exists():
         return False
-    with open(path, "a+") as handle:
+    with open(path, "rb") as handle:  # read-only: flock needs no write access
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

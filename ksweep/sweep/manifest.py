@@ -27,12 +27,13 @@ from ksweep.sweep.atomic import write_json_atomic
 from ksweep.sweep.tolerant import Loaded, load_json
 
 # The sweep's state in the manifest: running while a segment runs, then how it ended.
-RUNNING, FINISHED, INTERRUPTED, STOPPED, FAILED = (
+RUNNING, FINISHED, INTERRUPTED, STOPPED, FAILED, KILLED = (
     "running",
     "finished",
     "interrupted",
     "stopped",
     "failed",
+    "killed",  # its runner died without closing it (SIGKILL, power loss)
 )
 
 
@@ -158,6 +159,56 @@ def end_segment(
         "wall_time": round(total, 3),
         "segments": segments,
     }
+
+
+def last_write(folder: Path) -> float | None:
+    """The newest modification time of the sweep folder's files, two levels deep: when a
+    runner killed without a word last did something."""
+    newest = None
+    for entry in [folder, *folder.iterdir()] if folder.is_dir() else []:
+        paths = entry.iterdir() if entry.is_dir() and entry != folder else [entry]
+        for path in paths:
+            try:
+                mtime = path.stat().st_mtime
+            except OSError:
+                continue
+            newest = mtime if newest is None else max(newest, mtime)
+    return newest
+
+
+def close_abandoned(manifest: dict[str, Any], folder: Path) -> tuple[dict[str, Any], bool]:
+    """The manifest with every segment left ``running`` by a dead runner closed as ``killed``,
+    its wall time up to the folder's last write; True if one was. Call only while no runner
+    holds the folder (its lock), so a ``running`` segment cannot be a live one."""
+    segments = [dict(s) if isinstance(s, dict) else s for s in manifest.get("segments", [])]
+    ended = last_write(folder)
+    closed = False
+    for segment in segments:
+        if not isinstance(segment, dict) or segment.get("state") != RUNNING:
+            continue
+        closed = True
+        try:
+            started = datetime.fromisoformat(str(segment.get("started"))).timestamp()
+        except ValueError:
+            started = None
+        wall = round(max(0.0, ended - started), 3) if ended and started else None
+        finish = datetime.fromtimestamp(ended, timezone.utc).astimezone() if ended else None
+        segment.update(
+            state=KILLED,
+            finished=finish.isoformat(timespec="seconds") if finish else None,
+            wall_time=wall,
+            reason="its runner was killed; wall time up to the sweep folder's last write",
+        )
+    if not closed:
+        return manifest, False
+    total = sum(s.get("wall_time") or 0.0 for s in segments if isinstance(s, dict))
+    state = manifest.get("state")
+    return {
+        **manifest,
+        "segments": segments,
+        "state": KILLED if state == RUNNING else state,
+        "wall_time": round(total, 3),
+    }, True
 
 
 def read_manifest(path: Path) -> Loaded:

@@ -23,6 +23,7 @@ from typing import Any
 from ksweep.configfile import ConfigFileError, parse_config_text
 from ksweep.sweep.atomic import write_json_atomic
 from ksweep.sweep.layout import TRIAL_LOG, SweepFolder, TrialFolder
+from ksweep.sweep.recovery import salvaged_status, status_notes
 from ksweep.sweep.states import TrialState
 from ksweep.sweep.tolerant import load_json
 from ksweep.sweep.trials import TrialSpec
@@ -145,7 +146,7 @@ def write_status(folder: TrialFolder, state: TrialState, **fields: Any) -> None:
 
 
 def read_status(folder: TrialFolder) -> dict[str, Any]:
-    return load_json(folder.status, dict).data or {}
+    return load_json(folder.status, dict).data or salvaged_status(folder)
 
 
 def trial_record(folder: TrialFolder) -> dict[str, Any] | None:
@@ -218,4 +219,5 @@ def read_summary(folder: SweepFolder) -> Summary:
             "their own records were used"
         )
     by_name.update(truth)
+    notes += status_notes(folder, {str(r.get("test_name")) for r in by_name.values()})
     return Summary(sorted(by_name.values(), key=lambda r: r["config_file"]), notes)

@@ -147,4 +147,14 @@ def early_stopper(
         )
     if problems:
         raise ValueError("; ".join(problems))
+    epochs = config.get("NUM_EPOCHS", "")
+    if epochs.isdigit() and not settings.rungs(int(epochs)):
+        import sys
+
+        print(
+            f"warning: EARLY_STOP={settings.rule} never judges: its first check comes at or "
+            f"after the trials' last epoch ({epochs}); lower ES_GRACE / ES_WARMUP / "
+            "ES_TOPK_EPOCHS, or every trial runs to the end",
+            file=sys.stderr,
+        )
     return EarlyStopper(settings, metric, goal, grid)

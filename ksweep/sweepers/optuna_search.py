@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
@@ -51,7 +50,7 @@ from ksweep.diagnostics import InputErrors
 from ksweep.plan.materialize import config_entry, config_file_text
 from ksweep.plan.proposal import SearchSpace
 from ksweep.plan.resolve import TypedEntry
-from ksweep.sweep.atomic import write_json_atomic
+from ksweep.sweep.atomic import append_line, write_json_atomic
 from ksweep.sweep.layout import CONFIG_NAME, SweepFolder
 from ksweep.sweep.manifest import record_configs
 from ksweep.sweep.snapshot import add_to_snapshot
@@ -141,10 +140,9 @@ class OptunaSweeper:
 
     def _decided(self, **line: Any) -> None:
         """One line of decisions.jsonl: what the search did with a proposal, and why."""
-        with open(self.folder.decisions, "a", encoding="utf-8") as handle:
-            handle.write(json.dumps({"search": self.kind, **line}, sort_keys=True) + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
+        append_line(
+            self.folder.decisions, json.dumps({"search": self.kind, **line}, sort_keys=True)
+        )
 
     def _ask_again(self, trial: optuna.trial.FrozenTrial) -> None:
         names = list(trial.user_attrs["configs"])

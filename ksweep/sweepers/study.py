@@ -26,6 +26,7 @@ sampler, so they do not shift the count).
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import warnings
 from pathlib import Path
@@ -54,6 +55,46 @@ def repair_journal(path: Path) -> bool:
         handle.flush()
         os.fsync(handle.fileno())
     return True
+
+
+def study_damage(path: Path, ran: set[str]) -> str | None:
+    """Why the study in ``path`` cannot be trusted to continue a sweep that ran the configs
+    ``ran``, or None. Each study trial records the configs it became (``configs``); a
+    journal emptied, cut or edited knows fewer, and resuming from it would propose their
+    parameters again and rewrite configs already run. Call it before anything is written."""
+    repair_journal(path)
+    raw = path.read_bytes() if path.is_file() else b""
+    for number, line in enumerate(raw.split(b"\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            json.loads(line.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            return (
+                f"{path}:{number} is not a study record (damaged or edited); the study cannot "
+                "be read, so the search cannot continue. Restore the file, or start a new sweep "
+                "(the finished trials stay in this folder for make sweep-analyze)"
+            )
+    known: set[str] = set()
+    if raw.strip():
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        storage = JournalStorage(JournalFileBackend(str(path)))
+        try:
+            study = optuna.load_study(study_name=STUDY_NAME, storage=storage)
+        except (KeyError, ValueError) as problem:
+            return f"{path} holds no ksweep study ({problem}); restore it or start a new sweep"
+        for trial in study.get_trials(deepcopy=False):
+            known.update(trial.user_attrs.get("configs") or ())
+    unknown = sorted(ran - known)
+    if unknown:
+        shown = ", ".join(unknown[:5]) + (" ..." if len(unknown) > 5 else "")
+        return (
+            f"{path} does not know {shown}, which this sweep already proposed (the study was "
+            "emptied or cut short); resuming would ask for new parameters under names that "
+            "already ran. Restore the file, or start a new sweep (the finished trials stay in "
+            "this folder for make sweep-analyze)"
+        )
+    return None
 
 
 def open_study(path: Path, goal: str) -> optuna.Study:

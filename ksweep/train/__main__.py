@@ -15,10 +15,15 @@ import os
 import sys
 from collections.abc import Sequence
 
-from ksweep import protocol
-from ksweep.configfile import ConfigFileError
-from ksweep.train.settings import SettingsError, settings_from_config
-from ksweep.trial import EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_OK, Trial
+from ksweep.interpreter import ensure_modules
+
+if __name__ == "__main__":  # `python -m ksweep.train` outside the venv: run again with its python
+    ensure_modules(("kconfiglib", "torch", "torchvision"))
+
+from ksweep import protocol  # noqa: E402
+from ksweep.configfile import ConfigFileError  # noqa: E402
+from ksweep.train.settings import SettingsError, settings_from_config  # noqa: E402
+from ksweep.trial import EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_OK, Trial  # noqa: E402
 
 
 def main(argv: Sequence[str] | None = None) -> int:

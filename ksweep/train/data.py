@@ -11,6 +11,8 @@ workers or host-device copies per step (the airbench approach). The splits:
   never trained on; empty when the fraction is 0.
 - train: the rest, in a seeded shuffled order; CONFIG_DATA_SUBSET=N keeps the
   first N. Validation is carved before the subset so it does not change with N.
+- CONFIG_EVAL_SUBSET=N evaluates a seeded sample of at most N validation and N
+  test images (the header line says the sizes used).
 
 Split sizes follow :mod:`ksweep.train.catalog`, the same numbers settings
 validation used; files smaller than the standard ones are re-checked here.
@@ -80,6 +82,10 @@ def load_data(settings: TrainSettings, device: str | torch.device) -> DataSplits
     if settings.data_subset:
         fit = fit[: settings.data_subset]
     train_x, train_y = pool_x[fit], pool_y[fit]
+    if settings.eval_subset:  # a seeded sample of each (val's indices come shuffled already)
+        val = val[: settings.eval_subset]
+        kept = np.random.RandomState(settings.seed).permutation(len(test_y))[: settings.eval_subset]
+        test_x, test_y = test_x[kept], test_y[kept]
 
     if spec.mean:
         mean, std = torch.tensor(spec.mean), torch.tensor(spec.std)

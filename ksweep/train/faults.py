@@ -35,6 +35,7 @@ class FaultInjector:
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
+                start_new_session=True,  # leaves the trial's process group and session too
             )
             print(f"background process {child.pid} started", flush=True)
             return

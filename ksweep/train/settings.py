@@ -65,6 +65,7 @@ class TrainSettings:
     # Defaults below reproduce the trainer as it was before these symbols existed.
     model_options: tuple[tuple[str, int | float], ...] = ()  # (build kwarg, value) pairs
     val_fraction: float = 0.1  # share of the training pool held out for validation
+    eval_subset: int = 0  # validation and test images evaluated, each at most; 0 = all
     augment_rotation: float = 0.0  # degrees, uniform in [-d, d]; 0 = off
     augment_crop_padding: int = 0  # pixels of random-crop padding; 0 = off
     augment_flip: bool = False  # random horizontal flips
@@ -121,6 +122,7 @@ def _model_and_data(r: ConfigReader) -> Fields:
         ),
         "dataset": r.choice("DATASET_SELECT", tuple(DATASETS)),
         "data_subset": r.integer("DATA_SUBSET", 0),
+        "eval_subset": r.integer("EVAL_SUBSET", 0),
         "data_dir": r.text("DATA_DIR"),
         "val_fraction": r.decimal("VAL_FRACTION"),
         "augment_rotation": r.decimal("AUGMENT_ROTATION"),
