@@ -12,7 +12,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from ksweep.cli.parser import stop_flags
+from ksweep.cli.parser import slurm_flags, stop_flags
 from ksweep.launch.options import LaunchOptions, SweepError
 from ksweep.sweep.layout import SweepFolder, newest_sweep
 from ksweep.sweep.trials import TrialSpec
@@ -88,6 +88,7 @@ def launch_options(args: argparse.Namespace) -> LaunchOptions:
         launcher=args.launcher,
         allow_download=args.allow_download,
         early_stop=tuple(stop_flags(args).items()),
+        slurm=tuple(slurm_flags(args).items()),
     )
 
 

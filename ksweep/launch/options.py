@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ksweep.diagnostics import Refusal
+from ksweep.launch.registry import LAUNCHER_NAMES as LAUNCHERS
 
 DEVICES = ("auto", "cpu", "cuda")
-LAUNCHERS = ("local", "ray")
 
 
 class SweepError(Refusal):
@@ -31,6 +31,8 @@ class LaunchOptions:
     allow_download: bool = False  # trials may download missing datasets
     # EARLY_STOP= and ES_*= given for this run (rule field, value); a resume reuses them
     early_stop: tuple[tuple[str, Any], ...] = ()
+    # SLURM_*= for LAUNCHER=slurm: (field, value) of ksweep.launch.slurm.SlurmSettings
+    slurm: tuple[tuple[str, str], ...] = ()
 
     def check(self) -> None:
         problems = []
@@ -62,4 +64,5 @@ class LaunchOptions:
             "launcher": self.launcher,
             "allow_download": self.allow_download,
             "early_stop": dict(self.early_stop),
+            **({"slurm": dict(self.slurm)} if self.slurm else {}),
         }

@@ -89,7 +89,11 @@ def final_epoch_values(metrics: dict[str, Any]) -> dict[str, Any]:
 
 
 def summary_record(
-    trial: TrialSpec, outcome: TrialOutcome, attempt: int = 1, slot: str | None = None
+    trial: TrialSpec,
+    outcome: TrialOutcome,
+    attempt: int = 1,
+    slot: str | None = None,
+    node: str | None = None,
 ) -> dict[str, Any]:
     """One flat summary row for a finished trial."""
     try:
@@ -115,6 +119,7 @@ def summary_record(
     record["stopped"] = outcome.stopped
     record["attempts"] = attempt
     record["slot"] = slot
+    record["node"] = node  # the machine that ran it (a Ray node, a Slurm node, this host)
     return record
 
 
