@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from ksweep.bench import early_stop, overhead, ray, search, trainer
+from ksweep.bench import early_stop, launchers, overhead, ray, search, trainer
 
 PARTS = {
     "overhead": overhead.run,
@@ -12,6 +12,7 @@ PARTS = {
     "search": search.main,
     "early_stop": early_stop.run,
     "ray": ray.run,
+    "launchers": launchers.run,
 }
 
 

@@ -72,13 +72,13 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGTERM, cancelled)
     signal.signal(signal.SIGINT, cancelled)
     while True:
+        if cause:  # first: Slurm signals the trainer too, which may already be gone
+            write_exit(folder, _end_group(process), cause[0])
+            return 143
         code = process.poll()
         if code is not None:
             write_exit(folder, code, None)
             return 0
-        if cause:
-            write_exit(folder, _end_group(process), cause[0])
-            return 143
         if heartbeat_age(heartbeat) > stale:
             reason = f"the runner's heartbeat {heartbeat} stopped for over {stale:g}s"
             write_exit(folder, _end_group(process), reason)
