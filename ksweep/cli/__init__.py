@@ -85,6 +85,9 @@ def main(argv: list[str] | None = None) -> int:
     except (FileNotFoundError, Refusal) as problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # before a sweep's segment began (a run loop ends its own)
+        print("ksweep: interrupted", file=sys.stderr)
+        return 130
     except OSError as problem:
         from ksweep.sweep.diskguard import is_disk_full
 
