@@ -13,7 +13,6 @@ run: resume runs them again.
 from __future__ import annotations
 
 import contextlib
-import platform
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -47,7 +46,6 @@ from ksweep.sweep.states import TrialState
 from ksweep.sweep.trials import TrialSpec
 
 POLL_SECONDS = 0.1
-_INTERRUPTED = "interrupted (Ctrl-C or SIGTERM)"
 
 
 # What a trial prints when the disk is full: then its failure is the machine's, not the
@@ -153,7 +151,7 @@ class RunLoop:
             startup = self.launcher.prepare()
         except KeyboardInterrupt:  # Ctrl-C while Ray or a server starts: the segment ends
             self.launcher.close()
-            return LoopResult(list(self.records.values()), INTERRUPTED, _INTERRUPTED, 0.0)
+            return LoopResult(list(self.records.values()), INTERRUPTED, "interrupted", 0.0)
         except Exception as problem:  # noqa: BLE001 - any failure to start is the sweep's end
             self.launcher.close()
             return LoopResult(list(self.records.values()), FAILED, _launch_text(problem), 0.0)
@@ -165,7 +163,7 @@ class RunLoop:
         except _Stop as stop:
             state, reason = stop.state, stop.reason
         except KeyboardInterrupt:
-            state, reason = INTERRUPTED, _INTERRUPTED
+            state, reason = INTERRUPTED, "interrupted (Ctrl-C or SIGTERM)"
         except LaunchFailure as failure:
             state, reason = FAILED, _launch_text(failure)
         except OSError as problem:
@@ -367,7 +365,7 @@ class RunLoop:
             retire(folder, "attempt")
             self.waiting.appendleft((trial, active.attempt + 1))
             return
-        node = getattr(active.handle, "node", None) or platform.node()
+        node = getattr(active.handle, "node", None)  # where a Ray or Slurm trial ran
         record = summary_record(trial, outcome, active.attempt, active.slot.name, node)
         write_status(folder, outcome.state, **status, record=record)
         self.records[trial.config_name] = record

@@ -14,6 +14,7 @@ trials and says what it did.
 from __future__ import annotations
 
 import os
+import platform
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -119,7 +120,7 @@ def summary_record(
     record["stopped"] = outcome.stopped
     record["attempts"] = attempt
     record["slot"] = slot
-    record["node"] = node  # the machine that ran it (a Ray node, a Slurm node, this host)
+    record["node"] = node or platform.node()  # the machine that ran it (Ray, Slurm, or here)
     return record
 
 
