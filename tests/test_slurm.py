@@ -90,7 +90,7 @@ def test_a_cancelled_job_fails_its_trial_and_a_hung_one_times_out(slurm, tmp_pat
     )
     results = tmp_path / "results"
     runner = subprocess.Popen(
-        sweep_args(configs, results, "--timeout", "45"), cwd=ROOT, env=slurm.env,
+        sweep_args(configs, results, "--timeout", "25"), cwd=ROOT, env=slurm.env,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
