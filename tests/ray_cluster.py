@@ -31,13 +31,14 @@ RAY = Path(sys.executable).parent / "ray"
 NODE_DRIVER = textwrap.dedent(
     """
     import os, subprocess, sys
-    root, keep, ray, *args = sys.argv[1:]
+    root, keep, head_only, ray, *args = sys.argv[1:]
     venv = sys.prefix
     inside = venv.startswith(root + os.sep)
     if inside:
         os.makedirs(keep, exist_ok=True)
         subprocess.run(["mount", "--bind", venv, keep], check=True)
-    subprocess.run(["mount", "-t", "tmpfs", "tmpfs", root], check=True)
+    for hidden in (root, head_only):
+        subprocess.run(["mount", "-t", "tmpfs", "tmpfs", hidden], check=True)
     if inside:
         os.makedirs(venv, exist_ok=True)
         subprocess.run(["mount", "--bind", keep, venv], check=True)
@@ -124,6 +125,8 @@ class TwoNodeCluster:
         self.marker = f"RAY_TMPDIR={self.temp}"
         self.head_cpus, self.second_cpus = head_cpus, second_cpus
         self.second: subprocess.Popen | None = None
+        self.head_only = Path(self.temp) / "head-only"  # hidden on the second node too
+        self.head_only.mkdir()
 
     def start(self) -> None:
         head = [str(RAY), "start", "--head", f"--port={self.port}", "--node-ip-address=127.0.0.1"]
@@ -133,6 +136,7 @@ class TwoNodeCluster:
         driver = Path(self.temp) / "node_driver.py"
         driver.write_text(NODE_DRIVER)
         second = ["unshare", "-m", sys.executable, str(driver), str(ROOT), f"{self.temp}/venv"]
+        second.append(str(self.head_only))
         second += [str(RAY), f"--address={self.address}", "--node-ip-address=127.0.0.1"]
         second += [f"--num-cpus={self.second_cpus}", "--num-gpus=0", "--node-name=second"]
         second += ["--block"]

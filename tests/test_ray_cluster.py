@@ -80,6 +80,19 @@ def test_an_mnist_sweep_with_data_outside_the_project_runs_on_both_nodes(cluster
     assert {r["node"] for r in records} == {"head", "second"}
 
 
+def test_a_node_without_the_dataset_stops_the_sweep_naming_it(cluster, tmp_path):
+    data = write_idx_dataset(cluster.head_only / "mnist", n_train=200, n_test=50)
+    configs = generate(tmp_path, data, "1|2", epochs=1)
+    env = {**cluster.env, "RAY_ADDRESS": cluster.address}
+    done = subprocess.run(
+        run_args(configs, tmp_path / "results"),
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=RUN_LIMIT_S,
+    )  # fmt: skip
+    assert done.returncode != 0
+    output = done.stdout + done.stderr
+    assert "Ray node second" in output and f"no MNIST files in {data}" in output, output[-3000:]
+
+
 def test_the_cluster_cannot_host_more_slots_than_it_has_cpus(cluster, mnist, tmp_path):
     configs = generate(tmp_path, mnist, "1", epochs=1)
     env = {**cluster.env, "RAY_ADDRESS": cluster.address}
