@@ -3,8 +3,10 @@ estimates and the Ray launcher, all with real trainer processes on tiny digits r
 
 import json
 import os
+import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -275,6 +277,8 @@ def test_the_ray_launcher_runs_a_sweep_on_a_local_ray_instance(tmp_path):
     (configs / "config_004").unlink()
     (configs / "sweep_plan.json").unlink()
     env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}  # a local instance
+    # its own temp dir: it neither joins nor is joined by another Ray running on this machine
+    env["RAY_TMPDIR"] = tempfile.mkdtemp(prefix="kr", dir="/tmp")  # short: Ray's socket paths
     result = subprocess.run(
         ksweep(
             "run",
@@ -295,6 +299,7 @@ def test_the_ray_launcher_runs_a_sweep_on_a_local_ray_instance(tmp_path):
         env=env,
         timeout=400,
     )
+    shutil.rmtree(env["RAY_TMPDIR"], ignore_errors=True)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     sweep = only_sweep_dir(tmp_path / "results")
     records = records_of(sweep)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from ksweep.bench import early_stop, overhead, pause_memory, ray, search, trainer
+from ksweep.bench import early_stop, launchers, overhead, pause_memory, ray, search, trainer
 
 PARTS = {
     "overhead": overhead.run,
@@ -13,6 +13,7 @@ PARTS = {
     "early_stop": early_stop.run,
     "pause_memory": pause_memory.run,
     "ray": ray.run,
+    "launchers": launchers.run,
 }
 
 

@@ -14,6 +14,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from ksweep.launch.registry import launcher_help
 from ksweep.project import DEFAULT_CONFIG_DIR, DEFAULT_OUTPUT_DIR
 
 TRUE, FALSE = ("1", "y", "yes", "true", "on"), ("", "0", "n", "no", "false", "off")
@@ -29,6 +30,7 @@ class Var:
     option: str | None  # --out; None: a positional argument
     help: str
     flag: bool = False  # a yes/no switch (FORCE=1) rather than a value
+    joined: bool = False  # --option=VALUE, for values that start with "-" (SLURM_EXTRA)
 
     def args(self, value: str) -> list[str]:
         if self.flag:
@@ -40,6 +42,8 @@ class Var:
             raise MakeVariableError(f"{self.name}={value!r}: use 1 (on) or 0 (off)")
         if value == "":
             return []
+        if self.option is not None and self.joined:
+            return [f"{self.option}={value}"]
         return [value] if self.option is None else [self.option, value]
 
 
@@ -66,7 +70,19 @@ VARIABLES = {
         Var("TRIAL_TIMEOUT", "--timeout", "stop a trial after S seconds (recorded as timeout)"),
         Var("RETRIES", "--retries", "re-run a failed trial up to N times"),
         Var("FAIL_FAST", "--fail-fast", "stop the sweep at the first failed trial", flag=True),
-        Var("LAUNCHER", "--launcher", "local, or ray (RAY_ADDRESS picks a cluster)"),
+        Var("LAUNCHER", "--launcher", launcher_help()),
+        Var(
+            "SLURM_PARTITION", "--slurm-partition", "slurm: the partition (default: the cluster's)"
+        ),
+        Var("SLURM_TIME", "--slurm-time", "slurm: each job's time limit, e.g. 0:30:00"),
+        Var("SLURM_CPUS", "--slurm-cpus", "slurm: CPUs per trial's job (default 1)"),
+        Var("SLURM_MEM", "--slurm-mem", "slurm: memory per trial's job, e.g. 4G"),
+        Var(
+            "SLURM_EXTRA",
+            "--slurm-extra",
+            "slurm: more sbatch options, e.g. --gres=gpu:1",
+            joined=True,
+        ),
         Var("BACKEND", "--backend", "fork (trials forked from a warm server) or exec"),
         Var(
             "HEARTBEAT", "--heartbeat", "each running trial's epoch every S s (default 30, 0: off)"
@@ -114,9 +130,10 @@ EARLY_STOP = (
     "EARLY_STOP", "ES_GRACE", "ES_FACTOR", "ES_WARMUP", "ES_MIN_CONFIGS", "ES_TOPK_EPOCHS",
     "ES_TOPK_KEEP",
 )  # fmt: skip
+SLURM = ("SLURM_PARTITION", "SLURM_TIME", "SLURM_CPUS", "SLURM_MEM", "SLURM_EXTRA")
 LAUNCH = (
     "DEVICE", "JOBS", "PARALLEL", "GPUS", "TRIALS_PER_GPU", "TRIAL_TIMEOUT", "RETRIES",
-    "FAIL_FAST", "LAUNCHER", "BACKEND", "HEARTBEAT", *EARLY_STOP, "METRIC", "GOAL",
+    "FAIL_FAST", "LAUNCHER", "BACKEND", "HEARTBEAT", *EARLY_STOP, *SLURM, "METRIC", "GOAL",
     "TRAIN_COMMAND", "KEEP_CHECKPOINTS", "CHECKPOINT_SECONDS", "PAUSE_MODE", "ALLOW_DOWNLOAD",
 )  # fmt: skip
 # Options of the ksweep command itself (before the target's command): every target reads them.

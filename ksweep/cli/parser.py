@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import math
 
+from ksweep.launch.registry import LAUNCHER_NAMES, launcher_help
 from ksweep.monitor.heartbeat import HEARTBEAT_SECONDS
 from ksweep.project import DEFAULT_CONFIG_DIR, DEFAULT_OUTPUT_DIR, KCONFIG_FILE
 from ksweep.protocol import DEFAULT_CHECKPOINT_SECONDS, PAUSE_EXIT, PAUSE_MODES
@@ -158,12 +159,25 @@ def _running(sub: argparse.ArgumentParser) -> None:
         default=None,
         help="fork trials from a server with torch loaded, or exec fresh ones",
     )
-    sub.add_argument(
-        "--launcher",
-        choices=["local", "ray"],
-        default="local",
-        help="run trials here, or as Ray actors (RAY_ADDRESS)",
-    )
+    sub.add_argument("--launcher", choices=LAUNCHER_NAMES, default="local", help=launcher_help())
+    for name, text in SLURM_FLAGS.items():
+        sub.add_argument(f"--slurm-{name}", default=None, help=f"LAUNCHER=slurm: {text}")
+
+
+# LAUNCHER=slurm's options (SLURM_<NAME>), the fields of ksweep.launch.slurm.SlurmSettings
+SLURM_FLAGS = {
+    "partition": "the partition",
+    "time": "each job's time limit",
+    "cpus": "CPUs per trial's job",
+    "mem": "memory per trial's job",
+    "extra": "more sbatch options (one string, split like a shell would, never run by one)",
+}
+
+
+def slurm_flags(args: argparse.Namespace) -> dict[str, str]:
+    """The --slurm-* options given, by field name."""
+    given = {name: getattr(args, f"slurm_{name}", None) for name in SLURM_FLAGS}
+    return {name: value for name, value in given.items() if value not in (None, "")}
 
 
 def _ranking(sub: argparse.ArgumentParser) -> None:

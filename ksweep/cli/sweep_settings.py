@@ -7,7 +7,7 @@ import argparse
 import shlex
 from dataclasses import replace
 
-from ksweep.cli.parser import stop_flags
+from ksweep.cli.parser import slurm_flags, stop_flags
 from ksweep.launch.options import LaunchOptions, SweepError
 from ksweep.sweep.trials import TrialSpec
 
@@ -27,6 +27,7 @@ def launch_options(args: argparse.Namespace) -> LaunchOptions:
         launcher=args.launcher,
         allow_download=args.allow_download,
         early_stop=tuple(stop_flags(args).items()),
+        slurm=tuple(slurm_flags(args).items()),
         train_command=tuple(shlex.split(args.train_command)) if args.train_command else (),
         keep_checkpoints=args.keep_checkpoints,
         checkpoint_seconds=args.checkpoint_seconds,

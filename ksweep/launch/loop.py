@@ -156,6 +156,9 @@ class RunLoop(PauseHandling):
     def run(self, to_run: int | None) -> LoopResult:
         try:
             startup = self.launcher.prepare()
+        except KeyboardInterrupt:  # Ctrl-C while Ray or a server starts: the segment ends
+            self.launcher.close()
+            return LoopResult(list(self.records.values()), INTERRUPTED, "interrupted", 0.0)
         except Exception as problem:  # noqa: BLE001 - any failure to start is the sweep's end
             self.launcher.close()
             return LoopResult(list(self.records.values()), FAILED, _launch_text(problem), 0.0)
@@ -357,7 +360,8 @@ class RunLoop(PauseHandling):
             retire(folder, "attempt")
             self.waiting.appendleft((trial, active.attempt + 1))
             return
-        record = summary_record(trial, outcome, active.attempt, active.slot.name)
+        node = getattr(active.handle, "node", None)  # where a Ray or Slurm trial ran
+        record = summary_record(trial, outcome, active.attempt, active.slot.name, node)
         write_status(folder, outcome.state, **status, record=record)
         self.records[trial.config_name] = record
         self.sweeper.tell(trial, record)

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from ksweep.diagnostics import Refusal
+from ksweep.launch.registry import LAUNCHER_NAMES as LAUNCHERS
 from ksweep.protocol import DEFAULT_CHECKPOINT_SECONDS, PAUSE_EXIT, PAUSE_MODES
 
 DEVICES = ("auto", "cpu", "cuda")
-LAUNCHERS = ("local", "ray")
 
 
 class SweepError(Refusal):
@@ -38,6 +38,8 @@ class LaunchOptions:
     # PAUSE_MODE=: "exit" (a paused trial checkpoints and exits, if its command can) or
     # "wait" (it stays resident: restarts cost nothing, memory stays held)
     pause_mode: str = PAUSE_EXIT
+    # SLURM_*= for LAUNCHER=slurm: (field, value) of ksweep.launch.slurm.SlurmSettings
+    slurm: tuple[tuple[str, str], ...] = ()
 
     def check(self) -> None:
         problems = []
@@ -79,4 +81,5 @@ class LaunchOptions:
             "keep_checkpoints": self.keep_checkpoints,
             "checkpoint_seconds": self.checkpoint_seconds,
             "pause_mode": self.pause_mode,
+            **({"slurm": dict(self.slurm)} if self.slurm else {}),
         }

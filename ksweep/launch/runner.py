@@ -21,11 +21,11 @@ from typing import Any
 
 from ksweep.launch.base import Sweeper
 from ksweep.launch.events import Observer
-from ksweep.launch.local import LocalLauncher
 from ksweep.launch.loop import LoopSettings, RunLoop
 from ksweep.launch.options import LaunchOptions, SweepError
 from ksweep.launch.pauses import StopRule
-from ksweep.launch.slots import SlotRequest, plan_slots, trial_kind, visible_gpus
+from ksweep.launch.registry import LAUNCHERS
+from ksweep.launch.slots import SlotRequest, plan_slots, trial_kind
 from ksweep.sweep.atomic import remove_temporaries
 from ksweep.sweep.diskguard import DiskFull, make_reserve, release_reserve
 from ksweep.sweep.layout import SweepFolder
@@ -103,12 +103,8 @@ class SweepSpec:
 
 def _launcher(options: LaunchOptions, trials: Sequence[TrialSpec]):
     """The launcher and a trial -> slot kind function, or SweepError before anything exists."""
-    if options.launcher == "ray":
-        from ksweep.launch.ray_launcher import RayLauncher
-
-        gpus, cores = RayLauncher.cluster_gpus_and_cores()
-    else:
-        gpus, cores = visible_gpus(options.gpus), None
+    entry = LAUNCHERS[options.launcher]
+    gpus, cores = entry.resources(options)
 
     def kind_of(trial: TrialSpec) -> str:
         return trial_kind(options.device or trial.values.get("DEVICE", "auto"), gpus)
@@ -121,11 +117,7 @@ def _launcher(options: LaunchOptions, trials: Sequence[TrialSpec]):
         )
     request = SlotRequest(options.jobs, options.gpus, options.trials_per_gpu)
     slots = plan_slots(kinds, request, cores=cores, gpus=gpus)
-    if options.launcher == "ray":
-        from ksweep.launch.ray_launcher import RayLauncher
-
-        return RayLauncher(slots, options.trials_per_gpu), kind_of
-    return LocalLauncher(slots, options.backend, pause_mode=options.pause_mode), kind_of
+    return entry.build(slots, options), kind_of
 
 
 def start_sweep(

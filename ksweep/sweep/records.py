@@ -14,6 +14,7 @@ trials and says what it did.
 from __future__ import annotations
 
 import os
+import platform
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -107,7 +108,11 @@ def reported_metrics(metrics: dict[str, Any], known: dict[str, Any]) -> dict[str
 
 
 def summary_record(
-    trial: TrialSpec, outcome: TrialOutcome, attempt: int = 1, slot: str | None = None
+    trial: TrialSpec,
+    outcome: TrialOutcome,
+    attempt: int = 1,
+    slot: str | None = None,
+    node: str | None = None,
 ) -> dict[str, Any]:
     """One flat summary row for a finished trial."""
     try:
@@ -134,6 +139,7 @@ def summary_record(
     record["stopped"] = outcome.stopped
     record["attempts"] = attempt
     record["slot"] = slot
+    record["node"] = node or platform.node()  # the machine that ran it (Ray, Slurm, or here)
     return record
 
 
