@@ -1,6 +1,7 @@
 """Early stopping against the full grid and the i-Epoch front, on one real sweep, in one run.
 
-Sixteen configurations of mnist8k on an MNIST subset (2 optimizers x 8
+Sixteen configurations of mnist8k on an MNIST subset (1,024 training images,
+1,000 validation and test images evaluated; 2 optimizers x 8
 learning rates, three seeds each, many of them hopeless; 10% held out for
 validation, which the rules and the ranking use) run four times: the full
 grid, ASHA, the median rule and the naive top-k baseline. Each is a point on
@@ -45,7 +46,9 @@ def range_text() -> tuple[str, str]:
     base = PROJECT_ROOT / "defconfigs" / ("mnist8k" if mnist else "quickstart")
     lines = [
         f"# ksweep: base={base}",
-        f"CONFIG_DATA_SUBSET={2048 if mnist else 512}",
+        f"CONFIG_DATA_SUBSET={1024 if mnist else 512}",
+        # 1,000 validation and test images: an epoch is then mostly training, not evaluating
+        "CONFIG_EVAL_SUBSET=1000",
         f"CONFIG_NUM_EPOCHS={EPOCHS}",
         'CONFIG_VAL_FRACTION="0.1"',  # rules and ranking judge on validation, never the test set
         'CONFIG_LR_SCHEDULE="none"',

@@ -44,9 +44,9 @@ class TrialHost:
 
     def missing_data(self, dataset: str, data_dir: str) -> list[str]:
         """The files of ``dataset`` this node lacks under ``data_dir`` (an absolute path)."""
-        from ksweep.train.catalog import DATASETS
+        from ksweep.plan.datacheck import missing_files
 
-        return DATASETS[dataset].find_files(data_dir)[1]
+        return missing_files(dataset, data_dir)
 
     def start(self, name: str, config_text: str, env: dict[str, str], launch: TrialLaunch) -> int:
         folder = TrialFolder(Path(tempfile.mkdtemp(prefix=f"ksweep-ray-{name}-")))

@@ -27,15 +27,14 @@ import contextlib
 import json
 import os
 import time
-from pathlib import Path
 from typing import Any
 
-from ksweep.configfile import ConfigFileError, parse_config_text
 from ksweep.launch.base import TrialLaunch
 from ksweep.launch.child import WORKDIR_ENV
 from ksweep.launch.options import SweepError
 from ksweep.launch.ray_host import TrialHost
 from ksweep.launch.slots import Slot
+from ksweep.plan.datacheck import data_needs
 from ksweep.project import PROJECT_ROOT
 from ksweep.sweep.atomic import write_bytes_atomic
 from ksweep.sweep.layout import TrialFolder
@@ -149,20 +148,6 @@ def _ray():
             "LAUNCHER=ray needs Ray: pip install 'ksweep[ray]' (make setup installs it)"
         ) from None
     return ray
-
-
-def data_needs(config_text: str, workdir: str) -> tuple[str, str] | None:
-    """(dataset key, absolute DATA_DIR) of a trial whose dataset lives on disk, else None."""
-    from ksweep.train.catalog import DATASETS
-
-    try:
-        values = parse_config_text(config_text)
-    except ConfigFileError:
-        return None
-    key = next((k for k in DATASETS if values.get(f"DATASET_SELECT_{k}") == "y"), None)
-    if key is None or not DATASETS[key].files:
-        return None
-    return key, str(Path(workdir, values.get("DATA_DIR", "data")).resolve())
 
 
 class RayLauncher:
