@@ -83,6 +83,7 @@ CASES: list[Case] = [
     Case("DATASET_SELECT_CIFAR10", "y", FILES),
     Case("DATASET_SELECT_CIFAR100", "y", FILES),
     Case("DATA_SUBSET", "128"),
+    Case("EVAL_SUBSET", "60"),
     Case("VAL_FRACTION", "0.2"),
     Case("VAL_FRACTION", "0"),
     Case("AUGMENT_ROTATION", "10"),

@@ -141,7 +141,7 @@ def test_nan_fault_exits_3_as_divergence(tmp_path: Path) -> None:
     assert "error: training diverged: loss is nan at epoch 1" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert not (out / "training_metrics.json").exists()
-    assert read_jsonl(out / "metrics.jsonl") == []
+    assert not (out / "metrics.jsonl").exists()  # no epoch was reported
 
 
 @pytest.mark.slow

@@ -121,7 +121,9 @@ class Trial:
         self.last_epoch: int | None = None
         self.last_row: dict[str, Any] = {}
         self._last_save = time.monotonic()
-        for stale in (p.FINAL_METRICS, p.STOP_REQUEST, p.PAUSED_FILE, p.RESUME_FILE):
+        # A stop request stays: the sweep may have asked before this process started (the
+        # loop clears the handshake itself before it restarts a trial).
+        for stale in (p.FINAL_METRICS, p.PAUSED_FILE, p.RESUME_FILE):
             (self.folder / stale).unlink(missing_ok=True)
         self._rows = self._kept_rows(self._pointer_epoch())
 
