@@ -128,7 +128,8 @@ def epochs_streamed(sweep: Path) -> int:
 def test_losing_the_second_node_mid_sweep_retries_its_trial_and_completes_each_once(
     cluster, mnist, tmp_path
 ):
-    configs = generate(tmp_path, mnist, "1|2|3|4", epochs=4)
+    # Long enough that the second node's trial is still running when the node is killed.
+    configs = generate(tmp_path, mnist, "1|2|3|4", epochs=10)
     results = tmp_path / "results"
     env = {**cluster.env, "RAY_ADDRESS": cluster.address}
     runner = subprocess.Popen(
