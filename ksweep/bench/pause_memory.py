@@ -19,6 +19,8 @@ import threading
 import time
 from pathlib import Path
 
+from ksweep.launch.child import SWEEP_ENV
+from ksweep.launch.containment import processes_with
 from ksweep.project import PROJECT_ROOT
 
 RANGE = """\
@@ -35,16 +37,7 @@ SAMPLE_SECONDS = 0.05
 
 
 def _sweep_processes(marker: str) -> list[int]:
-    needle = f"KSWEEP_SWEEP={marker}".encode()
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if needle in (entry / "environ").read_bytes().split(b"\0"):
-                    found.append(int(entry.name))
-            except OSError:
-                continue
-    return found
+    return processes_with(SWEEP_ENV, marker)
 
 
 def _memory_bytes(pid: int) -> int:

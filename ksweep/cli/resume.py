@@ -92,17 +92,15 @@ def _check_tree(manifest: dict, remaining: list[TrialSpec], tree, options: Launc
         return
     if tree.digest() == manifest["kconfig_sha256"]:
         return
-    from ksweep.plan.revalidate import revalidate
+    from ksweep.plan.revalidate import listed, revalidate
 
     project = Path(manifest.get("workdir") or Path.cwd())
     problems = revalidate(remaining, tree, options.allow_download, project)
     if problems:
         raise SweepError(
             "the Kconfig tree changed since this sweep started, and its remaining "
-            "configurations no longer hold: "
-            + "; ".join(problems[:6])
-            + ("; ..." if len(problems) > 6 else "")
-            + ". Start a new sweep from the range config"
+            f"configurations no longer hold: {listed(problems)}. Start a new sweep from the "
+            "range config"
         )
     print(
         f"note: the Kconfig tree changed since this sweep started; the {len(remaining)} "

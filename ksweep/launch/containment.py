@@ -48,7 +48,12 @@ def become_subreaper() -> bool:
 
 def marked_processes(token: str) -> list[int]:
     """Live processes (not this one) whose environment holds the trial's token."""
-    needle = f"{TRIAL_ENV}={token}".encode()
+    return processes_with(TRIAL_ENV, token)
+
+
+def processes_with(variable: str, value: str) -> list[int]:
+    """Processes (not this one) started with ``variable=value`` in their environment."""
+    needle = f"{variable}={value}".encode()
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or int(entry.name) == os.getpid():

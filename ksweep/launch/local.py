@@ -89,7 +89,27 @@ def trial_command(launch: TrialLaunch, env: dict[str, str]) -> list[str]:
     return argv
 
 
-class LocalTrial:
+class FolderHandshake:
+    """The protocol's handshake through a trial folder this machine reads and writes: a local
+    trial's, or a Slurm job's on the shared disk."""
+
+    folder: TrialFolder
+    _epochs: EpochFollower
+
+    def new_epochs(self) -> list[dict[str, Any]]:
+        return self._epochs.new_rows()
+
+    def request_stop(self, request: dict[str, Any]) -> None:
+        write_json_atomic(self.folder.stop_request, request)
+
+    def paused_at(self) -> int | None:
+        return paused_epoch(self.folder)
+
+    def resume(self, epoch: int) -> None:
+        write_json_atomic(self.folder.resumed, {"epoch": epoch})
+
+
+class LocalTrial(FolderHandshake):
     """A trial process of this machine, as the run loop sees it."""
 
     def __init__(self, process: TrialProcess, folder: TrialFolder) -> None:
@@ -102,20 +122,8 @@ class LocalTrial:
     def poll(self) -> int | None:
         return self.process.poll()
 
-    def new_epochs(self) -> list[dict[str, Any]]:
-        return self._epochs.new_rows()
-
     def new_output(self) -> list[str]:
         return self._log.lines(final=self.process.poll() is not None)
-
-    def request_stop(self, request: dict[str, Any]) -> None:
-        write_json_atomic(self.folder.stop_request, request)
-
-    def paused_at(self) -> int | None:
-        return paused_epoch(self.folder)
-
-    def resume(self, epoch: int) -> None:
-        write_json_atomic(self.folder.resumed, {"epoch": epoch})
 
     def kill(self) -> int | None:
         return self.process.stop()

@@ -25,17 +25,16 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from ksweep.launch.base import TrialLaunch
 from ksweep.launch.child import SWEEP_ENV, WORKDIR_ENV
-from ksweep.launch.local import LogFollower, paused_epoch, trial_command
+from ksweep.launch.local import FolderHandshake, LogFollower, trial_command
 from ksweep.launch.options import SweepError
 from ksweep.launch.slots import Slot
 from ksweep.launch.slurm_job import EXIT_FILE
 from ksweep.project import PROJECT_ROOT
 from ksweep.protocol import PAUSE_EXIT
-from ksweep.sweep.atomic import write_json_atomic, write_text_atomic
+from ksweep.sweep.atomic import write_text_atomic
 from ksweep.sweep.tolerant import load_json
 from ksweep.sweep.trialfiles import EpochFollower
 
@@ -123,7 +122,7 @@ def cancel(job_ids: list[str]) -> None:
         time.sleep(0.5)
 
 
-class SlurmTrial:
+class SlurmTrial(FolderHandshake):
     """A trial running as a Slurm job, followed through its folder on the shared disk."""
 
     pid: int | None = None
@@ -162,20 +161,8 @@ class SlurmTrial:
             self._launcher.forget(self.job_id)
         return self._exit
 
-    def new_epochs(self) -> list[dict[str, Any]]:
-        return self._epochs.new_rows()
-
     def new_output(self) -> list[str]:
         return self._log.lines(final=self._exit is not None)
-
-    def request_stop(self, request: dict[str, Any]) -> None:
-        write_json_atomic(self.folder.stop_request, request)
-
-    def paused_at(self) -> int | None:
-        return paused_epoch(self.folder)
-
-    def resume(self, epoch: int) -> None:
-        write_json_atomic(self.folder.resumed, {"epoch": epoch})
 
     def kill(self) -> int | None:
         if self._exit is None:

@@ -50,16 +50,13 @@ def check_before_run(
     notes: list[str] = []
     generated_under = (plan or {}).get(PLAN_TREE_HASH)
     if tree is not None and generated_under and tree.digest() != generated_under:
-        from ksweep.plan.revalidate import revalidate
+        from ksweep.plan.revalidate import listed, revalidate
 
         problems = revalidate(trials, tree, allow_download, project)
         if problems:
             raise Refusal(
                 "the Kconfig tree changed since these configs were generated, and they no "
-                "longer hold: "
-                + "; ".join(problems[:6])
-                + ("; ..." if len(problems) > 6 else "")
-                + ". Generate them again (make sweep-generate)"
+                f"longer hold: {listed(problems)}. Generate them again (make sweep-generate)"
             )
         notes.append(
             "the Kconfig tree changed since these configs were generated; all of them still "

@@ -51,3 +51,8 @@ def revalidate(
     )
     problems += [d.message for d in result.diagnostics.errors]
     return problems
+
+
+def listed(problems: list[str], limit: int = 6) -> str:
+    """The first ``limit`` problems in one sentence, and "..." when there are more."""
+    return "; ".join(problems[:limit]) + ("; ..." if len(problems) > limit else "")
