@@ -310,7 +310,7 @@ class Trial:
     def _rewrite_rows(self, before: int) -> None:
         path = self.folder / p.EPOCHS_FILE
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-        kept = [ln for ln in lines if (json.loads(ln).get("epoch") or 0) < before]
+        kept = [line for line in lines if (_epoch_of(line) or before) < before]
         write_text_atomic(path, "".join(line + "\n" for line in kept))
 
 
@@ -322,6 +322,15 @@ def stopped_record(request: dict[str, Any], epoch: int) -> dict[str, Any]:
         "decided_at_epoch": request.get("epoch"),  # the epoch whose numbers decided it
         "epoch": epoch,  # the epoch it ended at: the first boundary after the request came
     }
+
+
+def _epoch_of(line: str) -> int | None:
+    """The epoch a metrics.jsonl line is of (None for a torn or foreign line: dropped)."""
+    try:
+        epoch = json.loads(line).get("epoch")
+    except (ValueError, AttributeError):
+        return None
+    return epoch if isinstance(epoch, int) else None
 
 
 def _plain(name: str, value: Any) -> Any:
