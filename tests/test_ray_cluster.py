@@ -67,13 +67,18 @@ def run_args(configs: Path, results: Path, *extra: str) -> list[str]:
     )  # fmt: skip
 
 
-def test_an_mnist_sweep_with_data_outside_the_project_runs_on_both_nodes(cluster, mnist, tmp_path):
-    configs = generate(tmp_path, mnist, "1|2|3|4", epochs=1)
+def sweep_on(cluster, configs: Path, results: Path, *extra: str) -> subprocess.CompletedProcess:
+    """A sweep of ``configs`` on the cluster, by its address, to the end."""
     env = {**cluster.env, "RAY_ADDRESS": cluster.address}
-    done = subprocess.run(
-        run_args(configs, tmp_path / "results"),
+    return subprocess.run(
+        run_args(configs, results, *extra),
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=RUN_LIMIT_S,
     )  # fmt: skip
+
+
+def test_an_mnist_sweep_with_data_outside_the_project_runs_on_both_nodes(cluster, mnist, tmp_path):
+    configs = generate(tmp_path, mnist, "1|2|3|4", epochs=1)
+    done = sweep_on(cluster, configs, tmp_path / "results")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     records = records_of(only_sweep_dir(tmp_path / "results"))
     assert [r["status"] for r in records] == ["completed"] * 4
@@ -83,11 +88,7 @@ def test_an_mnist_sweep_with_data_outside_the_project_runs_on_both_nodes(cluster
 def test_a_node_without_the_dataset_stops_the_sweep_naming_it(cluster, tmp_path):
     data = write_idx_dataset(cluster.head_only / "mnist", n_train=200, n_test=50)
     configs = generate(tmp_path, data, "1|2", epochs=1)
-    env = {**cluster.env, "RAY_ADDRESS": cluster.address}
-    done = subprocess.run(
-        run_args(configs, tmp_path / "results"),
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=RUN_LIMIT_S,
-    )  # fmt: skip
+    done = sweep_on(cluster, configs, tmp_path / "results")
     assert done.returncode != 0
     output = done.stdout + done.stderr
     assert "Ray node second" in output and f"no MNIST files in {data}" in output, output[-3000:]

@@ -36,10 +36,6 @@ TOPK = ["--early-stop", "topk", "--es-topk-epochs", "1", "--es-topk-keep", "0.25
 SAMPLE_SECONDS = 0.05
 
 
-def _sweep_processes(marker: str) -> list[int]:
-    return processes_with(SWEEP_ENV, marker)
-
-
 def _memory_bytes(pid: int) -> int:
     """The process's proportional set size (PSS): its private pages plus its share of pages
     it shares (forked trials share torch's), so summing over processes does not count
@@ -65,7 +61,7 @@ def measure(mode: str, work: Path, jobs: int) -> tuple[int, int, float]:
     def watch() -> None:
         while not done.is_set():
             for sweep in out.glob("sweep_*"):
-                pids = _sweep_processes(str(sweep.resolve()))
+                pids = processes_with(SWEEP_ENV, str(sweep.resolve()))
                 processes[0] = max(processes[0], len(pids))
                 peak[0] = max(peak[0], sum(_memory_bytes(p) for p in pids))
             done.wait(SAMPLE_SECONDS)

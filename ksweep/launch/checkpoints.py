@@ -11,18 +11,8 @@ from __future__ import annotations
 
 import shutil
 
-from ksweep.protocol import CHECKPOINT_POINTER
 from ksweep.sweep.layout import TrialFolder
-from ksweep.sweep.tolerant import load_json
-
-
-def checkpoint_epoch(folder: TrialFolder) -> int | None:
-    """The epoch of the newest complete checkpoint in ``folder``, else None."""
-    pointer = load_json(folder.checkpoints / CHECKPOINT_POINTER, dict).data or {}
-    epoch, name = pointer.get("epoch"), pointer.get("dir")
-    if isinstance(epoch, int) and isinstance(name, str) and (folder.checkpoints / name).is_dir():
-        return epoch
-    return None
+from ksweep.trial.client import checkpoint_epoch
 
 
 def resumable(folder: TrialFolder, config_text: str) -> int | None:
@@ -32,7 +22,7 @@ def resumable(folder: TrialFolder, config_text: str) -> int | None:
         same = folder.config.read_text(encoding="utf-8") == config_text
     except (OSError, UnicodeDecodeError):
         return None
-    return checkpoint_epoch(folder) if same else None
+    return checkpoint_epoch(folder.checkpoints) if same else None
 
 
 def clear_handshake(folder: TrialFolder) -> None:

@@ -17,6 +17,7 @@ from ksweep.sweep.records import TrialOutcome
 from ksweep.sweep.states import TrialState
 from ksweep.sweep.tolerant import load_json
 from ksweep.sweep.trialfiles import EpochFollower, log_tail
+from ksweep.trial.client import stopped_record
 
 
 def failure_reason(exit_code: int, tail: str) -> str:
@@ -73,9 +74,7 @@ def stopped_while_paused(
 ) -> TrialOutcome:
     """A trial that checkpointed at a pause and exited, then was stopped there by the rule:
     its result is the record it left for that case, stopped at its pause epoch."""
-    stopped = {**decision, "state": decision.get("state", "pruned")}
-    stopped.setdefault("decided_at_epoch", decision.get("epoch", epoch))
-    stopped["epoch"] = epoch
+    stopped = stopped_record(decision, epoch)
     metrics = {**record, "stopped": stopped}
     state = TrialState.of(stopped["state"]) or TrialState.PRUNED
     return TrialOutcome(state, EXIT_OK, wall_time, metrics, stopped=stopped)

@@ -279,12 +279,7 @@ class Trial:
     # --- metrics.jsonl across restarts -------------------------------------------------
 
     def _pointer_epoch(self) -> int | None:
-        pointer = load_json(self.checkpoint_dir / p.CHECKPOINT_POINTER, dict).data or {}
-        epoch = pointer.get("epoch")
-        complete = (
-            isinstance(epoch, int) and (self.checkpoint_dir / str(pointer.get("dir"))).is_dir()
-        )
-        return epoch if complete else None
+        return checkpoint_epoch(self.checkpoint_dir)
 
     def _kept_rows(self, through: int | None) -> list[int]:
         """Keep the logged epochs up to the checkpoint's (all of them go without one)."""
@@ -312,6 +307,16 @@ class Trial:
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
         kept = [line for line in lines if (_epoch_of(line) or before) < before]
         write_text_atomic(path, "".join(line + "\n" for line in kept))
+
+
+def checkpoint_epoch(checkpoint_dir: Path) -> int | None:
+    """The epoch of the newest complete checkpoint in ``checkpoint_dir`` (its pointer names a
+    folder that exists), else None: one reading for the trial and for the sweep."""
+    pointer = load_json(checkpoint_dir / p.CHECKPOINT_POINTER, dict).data or {}
+    epoch, name = pointer.get("epoch"), pointer.get("dir")
+    if isinstance(epoch, int) and isinstance(name, str) and (checkpoint_dir / name).is_dir():
+        return epoch
+    return None
 
 
 def stopped_record(request: dict[str, Any], epoch: int) -> dict[str, Any]:
