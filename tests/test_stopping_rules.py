@@ -33,17 +33,39 @@ def test_asha_rungs_follow_grace_and_factor_and_never_the_last_epoch():
 
 
 def test_asha_keeps_the_top_share_of_the_configurations_judged_so_far():
+    """A model-based search's draws (not listed up front): each is judged against those
+    drawn before it, so the first always goes on."""
     asha = RuleSettings("asha", grace=1, factor=2)
     configs = [
         curve("config_001", {1: [50.0]}),
         curve("config_002", {1: [80.0]}),
         curve("config_003", {1: [20.0]}),
     ]
-    assert verdict(asha, configs, "config_001", 1, "val/acc", "max").action == CONTINUE
-    assert verdict(asha, configs, "config_002", 1, "val/acc", "max").action == CONTINUE
-    stopped = verdict(asha, configs, "config_003", 1, "val/acc", "max")
+
+    def judged(name):
+        return verdict(asha, configs, name, 1, "val/acc", "max", listed=False)
+
+    assert judged("config_001").action == CONTINUE
+    assert judged("config_002").action == CONTINUE
+    stopped = judged("config_003")
     assert stopped.action == STOP and stopped.evidence["threshold"] == 50.0
     assert "the top 2 of the 3 configurations" in stopped.evidence["threshold_is"]
+
+
+def test_a_listed_sweep_judges_a_rung_among_its_first_factor_configurations():
+    """ASHA promotes only from a rung holding ``factor`` configurations: the first one judged
+    waits for the cohort and is compared with it, instead of going on unopposed."""
+    asha = RuleSettings("asha", grace=1, factor=2)
+    waiting = [curve("config_001", {1: [50.0]}), curve("config_002", {})]
+    assert verdict(asha, waiting, "config_001", 1, "val/acc", "max").action == WAIT
+    configs = [curve("config_001", {1: [50.0]}), curve("config_002", {1: [80.0]})]
+    first = verdict(asha, configs, "config_001", 1, "val/acc", "max")
+    assert first.action == STOP and "the top 1 of the 2" in first.evidence["threshold_is"]
+    assert verdict(asha, configs, "config_002", 1, "val/acc", "max").action == CONTINUE
+    median = RuleSettings("median", warmup=1, min_configs=2)
+    three = [*configs, curve("config_003", {1: [70.0]})]
+    assert verdict(median, three, "config_001", 1, "val/acc", "max").action == STOP
+    assert verdict(median, three[:2], "config_001", 1, "val/acc", "max").action == CONTINUE
 
 
 def test_a_configuration_waits_until_every_earlier_one_has_reached_the_rung():
@@ -126,11 +148,12 @@ def test_a_grid_is_judged_in_radical_inverse_order():
 
 def test_an_ascending_grid_can_be_stopped_only_in_spread_order():
     """Eight learning rates in value order, each better than the one before it at every epoch:
-    in name order every configuration beats all those judged before it and nothing stops;
-    in spread order the first judged span the grid and the weak end stops at the first rung."""
+    in name order, judged as a search's draws, every configuration beats all those judged
+    before it and nothing stops; in spread order the first judged span the grid and the weak
+    end stops at the first rung."""
     curves = {f"config_00{i}": [{e: 10.0 * i + e for e in range(1, 9)}] for i in range(1, 9)}
     asha = RuleSettings("asha", grace=1, factor=2)
-    assert replay(asha, curves, 8, "val/acc", "max").stopped_at == {}
+    assert replay(asha, curves, 8, "val/acc", "max", listed=False).stopped_at == {}
     spread_replay = replay(asha, curves, 8, "val/acc", "max", grid=True)
     assert spread_replay.stopped_at, "the weak end of the grid is stopped"
     assert "config_008" not in spread_replay.stopped_at  # the best is never stopped

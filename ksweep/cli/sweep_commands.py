@@ -137,7 +137,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _start(args: argparse.Namespace, spec) -> int:
     from ksweep.launch.runner import start_sweep
-    from ksweep.sweepers.factory import is_grid, sweeper_factory
+    from ksweep.sweepers.factory import is_grid, is_model_search, sweeper_factory
 
     varying = (spec.plan or {}).get("varying_symbols") or sorted(
         {name for t in spec.trials for name in t.varying}
@@ -153,7 +153,8 @@ def _start(args: argparse.Namespace, spec) -> int:
             print(f"note: {note}", file=sys.stderr)
     ranking = objective(args, known)
     observers, refresher = _observers(args, known, varying, ranking)
-    rule = stop_rule(args, known, is_grid(spec.plan), ranking=ranking)
+    listed = not is_model_search(spec.plan)
+    rule = stop_rule(args, known, is_grid(spec.plan), ranking=ranking, listed=listed)
     order = rule.launch_order if rule is not None else None
     factory = sweeper_factory(
         spec.plan, spec.trials, args.kconfig, generate_options(args), order, ranking
@@ -177,6 +178,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
     from ksweep.sweep.tolerant import load_json
     from ksweep.sweepers.factory import (
         is_grid,
+        is_model_search,
         probe_trials,
         repair_search_folder,
         sweeper_factory,
@@ -202,7 +204,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
     if not options.train_command and last.get("train_command"):  # the same command trains
         options = replace(options, train_command=tuple(last["train_command"]))
     options = with_trial_command(options, trials)
-    rule = stop_rule(args, trials, is_grid(plan), recorded, ranking)
+    rule = stop_rule(args, trials, is_grid(plan), recorded, ranking, not is_model_search(plan))
     order = rule.launch_order if rule is not None else None
     factory = sweeper_factory(
         plan, prepared.trials, args.kconfig, generate_options(args), order, ranking
@@ -227,11 +229,13 @@ def stop_rule(
     grid: bool,
     recorded: dict | None = None,
     ranking: tuple[str, str] | None = None,
+    listed: bool = True,
 ):
     """The early-stopping rule of this sweep (None: every trial runs to its end): the trials'
     CONFIG_SWEEP_EARLY_STOP..., overridden by this command line's EARLY_STOP=..., or, on a
     resume given none, by what the sweep's last run was given (the same rule must decide).
-    ``grid``: the configurations are listed in value order (judged in spread order)."""
+    ``grid``: the configurations are listed in value order (judged in spread order);
+    ``listed``: all are known up front (not a model-based search)."""
     from ksweep.sweepers.early_stop import early_stopper
 
     if not trials:
@@ -239,7 +243,7 @@ def stop_rule(
     overrides = stop_flags(args) or dict(recorded or {})
     metric, goal = ranking or objective(args, trials)
     try:
-        return early_stopper(trials[0].values, overrides, metric, goal, grid)
+        return early_stopper(trials[0].values, overrides, metric, goal, grid, listed)
     except ValueError as problem:
         raise SweepError(f"EARLY_STOP: {problem}") from None
 

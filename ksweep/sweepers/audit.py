@@ -53,21 +53,24 @@ def replay(
     metric: str,
     goal: str,
     grid: bool = False,
+    listed: bool = True,
 ) -> Replay:
-    """Run ``settings``'s rule over complete ``curves`` as the live loop would: in judging
-    order (:func:`~ksweep.sweepers.stopping.spread` order for a ``grid``)."""
-    rungs = settings.rungs(epochs)
+    """Run ``settings``'s rule over complete ``curves`` as the live loop would: rung by
+    rung, each in judging order (:func:`~ksweep.sweepers.stopping.spread` order for a
+    ``grid``). A verdict at a rung reads the values at that rung of its peers, which the
+    decisions at earlier rungs alone can change, so this order replays any cohort."""
     stopped: dict[str, int] = {}
     decisions: list[dict] = []
     order = spread(sorted(curves)) if grid else sorted(curves)
-    for name in order:
-        for rung in rungs:
+    for rung in settings.rungs(epochs):
+        for name in order:
+            if name in stopped:
+                continue
             known = [_curve(n, curves[n], stopped.get(n)) for n in order]
-            judged = verdict(settings, known, name, rung, metric, goal)
+            judged = verdict(settings, known, name, rung, metric, goal, listed)
             if judged.action == STOP:
                 stopped[name] = rung
                 decisions.append({"configuration": name, **judged.evidence})
-                break
     full = sum(len(seed) for seeds in curves.values() for seed in seeds)
     kept = sum(
         min(len(seed), stopped.get(name, epochs))

@@ -22,7 +22,7 @@ from ksweep.sweep.tolerant import load_json
 from ksweep.sweep.trialfiles import epochs
 from ksweep.sweepers.audit import Curves, Replay, best_survivor, i_epoch_front, replay
 from ksweep.sweepers.early_stop import EPOCH_METRICS
-from ksweep.sweepers.factory import is_grid
+from ksweep.sweepers.factory import is_grid, is_model_search
 from ksweep.sweepers.stopping import RuleSettings
 
 
@@ -80,8 +80,10 @@ def audit_text(
     best = analysis.ranking.best
     if best is None or not curves:
         raise AuditError(f"{folder.path} has no completed trial with {name} to audit")
-    grid = is_grid(load_json(folder.plan, dict).data)
-    rule = replay(settings, curves, epochs_run, name, goal, grid)
+    plan = load_json(folder.plan, dict).data
+    rule = replay(
+        settings, curves, epochs_run, name, goal, is_grid(plan), not is_model_search(plan)
+    )
     finals = {g.name: g.metric.mean for g in analysis.ranking.ranked}
     front = i_epoch_front(curves, epochs_run, goal, rule.rule_epochs, finals)
     shown = analysis.metric.shown

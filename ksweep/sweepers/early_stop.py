@@ -70,10 +70,20 @@ class EarlyStopper:
     """The loop's StopRule for one of asha, median and topk, ranking by ``metric``.
 
     ``grid``: judge (and start) configurations in :func:`spread` order, as a grid needs;
-    a sampled or model-based search is judged in name order, its draws' own order."""
+    a sampled or model-based search is judged in name order, its draws' own order.
+    ``listed``: every configuration is known up front (not a model-based search), so a rung
+    may wait for its cohort (see :func:`~ksweep.sweepers.stopping.verdict`)."""
 
-    def __init__(self, settings: RuleSettings, metric: str, goal: str, grid: bool = False):
-        self.settings, self.metric, self.goal, self.grid = settings, metric, goal, grid
+    def __init__(
+        self,
+        settings: RuleSettings,
+        metric: str,
+        goal: str,
+        grid: bool = False,
+        listed: bool = True,
+    ):
+        self.settings, self.metric, self.goal = settings, metric, goal
+        self.grid, self.listed = grid, listed
 
     def pause_epochs(self, trial: TrialSpec) -> tuple[int, ...]:
         return tuple(self.settings.rungs(trial.num_epochs or 0))
@@ -94,7 +104,9 @@ class EarlyStopper:
         subject = names.get(trial.config_name, trial.config_name)
         by_name = {c.name: c for c in known}
         ordered = [by_name[name] for name in self.judging_order([c.name for c in known])]
-        judged = verdict(self.settings, ordered, subject, epoch, self.metric, self.goal)
+        judged = verdict(
+            self.settings, ordered, subject, epoch, self.metric, self.goal, self.listed
+        )
         if judged.action != STOP:
             return judged.action, None
         seeds = sorted(t.config_name for t in view.trials if names.get(t.config_name) == subject)
@@ -131,9 +143,11 @@ def early_stopper(
     metric: str,
     goal: str,
     grid: bool = False,
+    listed: bool = True,
 ) -> EarlyStopper | None:
     """The rule to attach to a sweep, or None when it runs every trial to the end;
-    ``grid`` for a grid or a folder of configs (see :class:`EarlyStopper`).
+    ``grid`` for a grid or a folder of configs, ``listed`` unless a model-based search
+    draws them (see :class:`EarlyStopper`).
 
     Raises ValueError with the reasons when the rule cannot work on this sweep."""
     settings = rule_settings(config, overrides)
@@ -157,4 +171,4 @@ def early_stopper(
             "ES_TOPK_EPOCHS, or every trial runs to the end",
             file=sys.stderr,
         )
-    return EarlyStopper(settings, metric, goal, grid)
+    return EarlyStopper(settings, metric, goal, grid, listed)

@@ -6,7 +6,16 @@ hidden state, so a resumed sweep makes the same decisions as one that was
 never interrupted. What makes that true whatever the scheduling is the order
 a configuration is judged against: only the configurations before it (in
 judging order) and itself, for ASHA and the median rule, and every
-configuration, for top-k. Judging order is the order the caller lists the
+configuration, for top-k. When every configuration is listed up front (a
+grid, a sample, a folder), a rule also waits for its *cohort*: ASHA judges a
+rung only once the first ``factor`` configurations (in judging order) are
+there, as ASHA promotes only from a rung holding at least ``factor``
+configurations; the median rule once ``min_configs`` others are. Without it
+the first configurations judged meet no one and always go on (measured on
+``python -m ksweep.bench early_stop``'s grid: 69% of the trial-epochs with,
+44% with the cohort). Waiting costs no work: a paused trial checkpoints and
+exits. A model-based search draws its configurations one by one, so there
+the rule never waits for one not yet drawn. Judging order is the order the caller lists the
 configurations in: name order for a sampled or model-based search (its draws
 are in random order already), :func:`spread` order for a grid. When one of
 those has not yet reached the rung, the verdict is "wait" (the trial pauses at
@@ -74,6 +83,15 @@ class RuleSettings:
         if not 0 < self.keep < 1:
             problems.append(f"the top-k share kept must be above 0 and below 1, found {self.keep}")
         return problems
+
+    def cohort(self, configurations: int) -> int:
+        """How many configurations (the first in judging order) a rung is judged among, at
+        least, when all are listed up front."""
+        if self.rule == "asha":
+            return self.factor
+        if self.rule == "median":
+            return self.min_configs + 1
+        return configurations
 
     def rungs(self, epochs: int) -> list[int]:
         """The epochs at which configurations are judged (never the last one)."""
@@ -156,12 +174,15 @@ def verdict(
     epoch: int,
     metric: str,
     goal: str,
+    listed: bool = True,
 ) -> Verdict:
     """What to do with configuration ``subject`` at ``epoch`` (one of its pause epochs);
-    ``configs`` in judging order."""
+    ``configs`` in judging order. ``listed``: every configuration of the sweep is in
+    ``configs`` already (not a model-based search), so the rule may wait for its cohort."""
     ordered = list(configs)
     index = next(i for i, c in enumerate(ordered) if c.name == subject)
-    peers = ordered if settings.rule == "topk" else ordered[: index + 1]
+    cohort = settings.cohort(len(ordered)) if listed or settings.rule == "topk" else 1
+    peers = ordered[: max(index + 1, cohort)]
     if not all(c.settled(epoch) for c in peers):
         return Verdict(WAIT)
     noise = pool([c.values[epoch] for c in peers if c.values.get(epoch)])
