@@ -37,7 +37,8 @@ from ksweep.analysis.core import Analysis, analyze
 from ksweep.analysis.cost import Runs, runs_from_manifest
 from ksweep.analysis.improving import improving_warning
 from ksweep.analysis.metrics import AUTO, TEST, recorded
-from ksweep.analysis.text import render
+from ksweep.analysis.pareto_text import TITLE, front_lines
+from ksweep.analysis.text import RULE, SUBRULE, render
 from ksweep.objectives import Objectives, single
 from ksweep.sweep import trialfiles
 from ksweep.sweep.atomic import write_text_atomic
@@ -123,6 +124,8 @@ def write_reports(
     analysis = _analysis(sweep_dir, records, varying_symbols, asked)
     runs = sweep_runs(sweep_dir) if final else None
     text = render(analysis, runs)
+    if analysis.front is not None:
+        text += "\n".join(["", RULE, f"{TITLE}:", SUBRULE, *front_lines(analysis.front)]) + "\n"
     importances = _importances(sweep_dir, analysis) if final else None
     if importances:
         from ksweep.analysis.importance import importance_lines
@@ -258,6 +261,10 @@ def best_line(analysis: Analysis) -> str:
     from ksweep.analysis.labels import join_names, settings_text
     from ksweep.analysis.words import mean_text, test_at_selection
 
+    if analysis.front is not None:
+        from ksweep.analysis.pareto_text import closing_line
+
+        return closing_line(analysis.front)
     best = analysis.ranking.best
     metric = analysis.metric
     if best is None:
@@ -346,6 +353,10 @@ def _write_final(
         runs,
         launch_line(str(sweep_dir)),
     )
+    if analysis.front is not None:  # the study's answer: right after the ablation table
+        from ksweep.analysis.pareto_text import with_front_markdown
+
+        text = with_front_markdown(text, analysis.front)
     if importances:
         text += "\n" + importance_markdown(importances)
     if improving:
