@@ -121,6 +121,12 @@ VARIABLES = {
             "a trade-off study's objectives, e.g. val/acc:max,params:min (a Pareto front)",
         ),
         Var("CONSTRAINTS", "--constraints", "bounds a result must meet, e.g. params<=8000"),
+        Var(
+            "FRONT_DEFCONFIGS",
+            "--front-defconfigs",
+            "sweep-analyze: one defconfig per configuration on the Pareto front",
+            flag=True,
+        ),
         Var("A", None, "sweep folder A of sweep-compare (the baseline)"),
         Var("B", None, "sweep folder B of sweep-compare (change = B - A)"),
         Var("OUT", "--out", "sweep-refine's output (default: defconfigs/<sweep>-refine-range)"),
@@ -171,7 +177,8 @@ TARGETS: dict[str, Target] = {
     "sweep-estimate": Target(("estimate",), (*GENERATE, "OUTPUT_DIR", "JOBS", "PARALLEL")),
     "sweep-clean": Target(("clean",), ("CONFIG_DIR",)),
     "sweep-analyze": Target(
-        ("analyze",), ("SWEEP", "OUTPUT_DIR", "METRIC", "GOAL", "OBJECTIVES", "CONSTRAINTS")
+        ("analyze",),
+        ("SWEEP", "OUTPUT_DIR", "METRIC", "GOAL", "OBJECTIVES", "CONSTRAINTS", "FRONT_DEFCONFIGS"),
     ),
     "sweep-report": Target(("report",), ("SWEEP", "OUTPUT_DIR")),
     "sweep-compare": Target(("compare",), ("A", "B", "METRIC", "GOAL")),

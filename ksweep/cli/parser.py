@@ -266,6 +266,11 @@ def build_parser(commands_module) -> argparse.ArgumentParser:
     _sweep_folder(analyze)
     _ranking(analyze)
     _objectives(analyze)
+    analyze.add_argument(
+        "--front-defconfigs",
+        action="store_true",
+        help="also write one defconfig per configuration on the Pareto front",
+    )
 
     _sweep_folder(command("report", c.cmd_report, "open (or print the path of) report.html"))
 
