@@ -135,3 +135,12 @@ def test_with_one_objective_nothing_is_added(tmp_path):
     assert "PARETO FRONT" not in text
     assert "pareto_rank" not in (folder / "results.csv").read_text()
     assert not (folder / "plots" / "pareto.png").exists()
+
+
+def test_three_objectives_draw_one_panel_per_pair(tmp_path):
+    folder = analysed("front", tmp_path, "--objectives", "val/acc,final_sparsity,training_time")
+    png = (folder / "plots" / "pareto.png").read_bytes()
+    width, height = (int.from_bytes(png[at : at + 4], "big") for at in (16, 20))
+    assert width > 2.5 * height  # three panels side by side (two objectives: one, 11 x 7)
+    text = (folder / "sweep_analysis.txt").read_text()
+    assert "Objectives: val/acc (max, higher is better), final_sparsity (max, higher" in text
