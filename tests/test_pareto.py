@@ -144,3 +144,25 @@ def test_three_objectives_draw_one_panel_per_pair(tmp_path):
     assert width > 2.5 * height  # three panels side by side (two objectives: one, 11 x 7)
     text = (folder / "sweep_analysis.txt").read_text()
     assert "Objectives: val/acc (max, higher is better), final_sparsity (max, higher" in text
+
+
+def test_one_objective_under_a_constraint_ranks_what_meets_it(tmp_path):
+    folder = analysed("constraint", tmp_path, "--objectives", "val/acc")
+    assert ranks(folder) == {
+        "config_001": 3,
+        "config_002": 1,  # the best accuracy under 8000 parameters
+        "config_003": 2,
+        "config_004": None,  # more accurate, but 12000 parameters
+        "config_005": None,
+        "config_006": None,
+        "config_007": None,
+    }
+    assert not (folder / "plots" / "pareto.png").exists()  # a plot needs two objectives
+    records, varying, _ = load_sweep(folder)
+    analysis = write_reports(
+        folder, records, varying, objectives="val/acc", constraints="params<=8000"
+    )
+    assert best_line(analysis) == (
+        "Best meeting params<=8000 (val/acc:max): config_002 (val/acc 96.50%); "
+        "2 configurations broke the constraints"
+    )

@@ -34,7 +34,7 @@ def write_plots(plots_dir: Path, analysis: Analysis, epochs, spectra, space=None
     def add(path: Path, title: str, caption: str) -> None:
         links.append(PlotLink(title, f"{PLOTS_DIR}/{path.name}", caption))
 
-    if analysis.front is not None:
+    if analysis.front is not None and analysis.front.objectives.several:
         from ksweep.analysis.pareto_plots import PARETO_FILE, pareto_chart
 
         add(

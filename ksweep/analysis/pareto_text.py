@@ -70,11 +70,17 @@ def closing_line(front: Front) -> str:
     """A sweep's closing line with several objectives (or constraints): the front."""
     goals = front.objectives.text()
     bounds = ", ".join(c.text() for c in front.objectives.constraints)
+    several = front.objectives.several
     title = f"Pareto front ({goals}{'; ' + bounds if bounds else ''})"
+    if not several:  # one objective under constraints: the best that meets them
+        title = f"Best meeting {bounds} ({goals})"
     names = [p.group.name for p in front.front]
     if not names:
         return f"{title}: none (no configuration could be ranked)"
     line = f"{title}: {join_names(names)}"
+    if not several:
+        metric = front.specs[0]
+        line += f" ({metric.name} {value_text(metric, front.front[0].summaries[0])})"
     within = [p.group.name for p in front.within]
     if within:
         line += f"; on the front within noise: {join_names(within)}"
