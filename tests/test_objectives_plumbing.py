@@ -124,3 +124,20 @@ def test_the_cli_refuses_objectives_with_a_metric_before_anything_runs(tmp_path,
     assert main(argv) == 2
     assert "OBJECTIVES= and METRIC= were both given" in capsys.readouterr().err
     assert not results.exists()
+
+
+def test_a_bad_constraint_in_the_base_config_is_refused_with_its_line(tmp_path, capsys):
+    base = tmp_path / "my-base"
+    base.write_text('CONFIG_NUM_EPOCHS=1\nCONFIG_SWEEP_CONSTRAINTS="params<=lots"\n')
+    sweep = tmp_path / "range"
+    sweep.write_text("CONFIG_LEARNING_RATE=0.003|0.03\n")
+    out = tmp_path / "sweep_configs"
+    argv = ["--kconfig", KCONFIG, "generate", str(sweep), "--base", str(base), "--out", str(out)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert f"{base}:2: error: CONFIG_SWEEP_CONSTRAINTS:" in err
+    assert "'lots' is not a number" in err
+    assert not out.exists()
+    # A range file that sets it replaces the base's value: nothing to refuse.
+    sweep.write_text('CONFIG_LEARNING_RATE=0.003|0.03\nCONFIG_SWEEP_CONSTRAINTS="params<=8000"\n')
+    assert main(argv) == 0
