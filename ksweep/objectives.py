@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ksweep.analysis.metrics import GOALS, spec
+from ksweep.analysis.metrics import AUTO, GOALS, spec
 
 # The operators a constraint may use, each with what it means for a value and a bound.
 _OPERATORS = {
@@ -133,6 +133,11 @@ def parse_objectives(text: str) -> tuple[Objective, ...]:
             raise ValueError(
                 f"{part!r}: the goal {goal!r} is not one of {', '.join(GOALS)} "
                 f"(write {name}:max or {name}:min)"
+            )
+        if name == AUTO and len(parts) > 1:
+            raise ValueError(
+                f"{text!r}: auto cannot be one of several objectives; name the metric "
+                "(val/acc with a validation split, else test_acc)"
             )
         if any(o.metric == name for o in objectives):
             raise ValueError(f"{name} is named twice in {text!r}; name each objective once")

@@ -31,6 +31,7 @@ def test_objectives_take_the_metrics_own_goal_when_left_out():
         ("val/acc,val/acc:min", "named twice"),
         ("val/acc,,params", "empty objective"),
         ("9lives:max", "not a metric name"),
+        ("auto,params", "auto cannot be one of several"),
     ],
 )
 def test_a_badly_written_objective_says_how_to_write_it(text, says):

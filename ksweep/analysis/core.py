@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from ksweep.analysis.marginals import SymbolEffect, symbol_effects
 from ksweep.analysis.metrics import AUTO, MetricSpec, auto_metric, check_goal, spec
@@ -21,7 +22,11 @@ from ksweep.analysis.stats import (
     non_seed,
     rank,
 )
+from ksweep.objectives import Objectives
 from ksweep.sweep.states import state_of
+
+if TYPE_CHECKING:
+    from ksweep.analysis.pareto import Front
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,16 @@ class Analysis:
     notes: list[str]  # things a reader must know about the ranking itself
     auto: bool = False  # the metric was chosen by METRIC=auto (CONFIG_SWEEP_METRIC's default)
     source: str | None = None  # who asked for the metric: 'METRIC=x', 'CONFIG_SWEEP_METRIC="x"'
+    # A trade-off study's objectives and constraints (the metric above is the first
+    # objective); None when the sweep ranks by one metric without constraints.
+    objectives: Objectives | None = None
+
+    @cached_property
+    def front(self) -> Front | None:
+        """The Pareto front of the objectives (None: one metric, no constraint)."""
+        from ksweep.analysis.pareto import pareto_front
+
+        return pareto_front(self)
 
     @property
     def symbols(self) -> list[str]:

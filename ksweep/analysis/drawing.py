@@ -34,6 +34,16 @@ def write_plots(plots_dir: Path, analysis: Analysis, epochs, spectra, space=None
     def add(path: Path, title: str, caption: str) -> None:
         links.append(PlotLink(title, f"{PLOTS_DIR}/{path.name}", caption))
 
+    if analysis.front is not None and analysis.front.objectives.several:
+        from ksweep.analysis.pareto_plots import PARETO_FILE, pareto_chart
+
+        add(
+            pareto_chart(analysis.front, plots_dir / PARETO_FILE),
+            "Pareto front",
+            "Seed means with 95% seed intervals on both axes; the front in green (joined by a "
+            "step line with two objectives), on the front within noise as light diamonds, "
+            "constraint breakers as red crosses.",
+        )
     add(
         plots.bar_chart(figures.bars, plots_dir / "metric.png"),
         f"{metric.label} per configuration",

@@ -144,7 +144,12 @@ WALL_TIME = MetricSpec(
 TEST_AT_BEST_VAL = _percent(
     "test_acc_at_best_val", "Test Accuracy at the best validation epoch", "Test Acc", TEST
 )
-_EXTRA = {WALL_TIME.name: WALL_TIME, TEST_AT_BEST_VAL.name: TEST_AT_BEST_VAL}
+# Costs a trade-off study weighs accuracy against (OBJECTIVES=val/acc:max,params:min).
+PARAMS = MetricSpec("params", "Parameters", "Params", "", "min", 0, low=0.0, resolution=1.0)
+EPOCHS_RUN = MetricSpec(
+    "epochs_run", "Trial Epochs", "Epochs", "epochs", "min", 1, low=0.0, resolution=1.0
+)
+_EXTRA = {spec.name: spec for spec in (WALL_TIME, TEST_AT_BEST_VAL, PARAMS, EPOCHS_RUN)}
 
 
 def spec(name: str) -> MetricSpec:

@@ -128,7 +128,7 @@ def bar_chart(chart: BarChart, path: Path) -> Path:
             height=0.7,
         )
         if bar.low is not None and bar.high is not None:
-            whiskers = [[bar.value - bar.low], [bar.high - bar.value]]
+            whiskers = _whiskers(bar.value, (bar.low, bar.high))
             ax.errorbar(bar.value, row, xerr=whiskers, fmt="none", ecolor="black", capsize=4)
         if bar.points:
             offsets = [(i - (len(bar.points) - 1) / 2) * 0.12 for i in range(len(bar.points))]
@@ -154,7 +154,10 @@ def bar_chart(chart: BarChart, path: Path) -> Path:
 
 
 def _whiskers(center: float, span: tuple[float, float] | None):
-    return None if span is None else [[center - span[0]], [span[1] - center]]
+    """Error bar lengths; never negative (the mean of equal values can round past them)."""
+    if span is None:
+        return None
+    return [[max(center - span[0], 0.0)], [max(span[1] - center, 0.0)]]
 
 
 def scatter_chart(chart: ScatterChart, path: Path) -> Path:

@@ -27,14 +27,15 @@ from ksweep.analysis.choice import (
     check_recorded,
     choose_metric,
     configured_metric,
-    first_config,
     requested_metric,
 )
 from ksweep.analysis.core import Analysis, analyze
 from ksweep.analysis.cost import Runs, runs_from_manifest
 from ksweep.analysis.improving import improving_warning
 from ksweep.analysis.metrics import AUTO, TEST, recorded
-from ksweep.analysis.text import render
+from ksweep.analysis.pareto_text import TITLE, front_lines
+from ksweep.analysis.ranked_by import Asked, analysis_of, with_epoch_values
+from ksweep.analysis.text import RULE, SUBRULE, render
 from ksweep.sweep import trialfiles
 from ksweep.sweep.atomic import write_text_atomic
 from ksweep.sweep.layout import SweepFolder
@@ -77,21 +78,6 @@ def load_sweep(sweep_dir: Path) -> tuple[list[dict[str, Any]], list[str], list[s
     return summary.records, list(varying), summary.notes
 
 
-def _with_epoch_values(sweep_dir: Path, records: Sequence[dict[str, Any]], metric: str):
-    """Records from before val/loss and val/acc were summary fields get them from their
-    trial's metrics.jsonl, so METRIC=val/loss works on old sweeps too."""
-    if metric not in ("val/loss", "val/acc") or all(metric in r for r in records):
-        return list(records)
-    out = []
-    folder = SweepFolder(Path(sweep_dir))
-    for record in records:
-        if metric not in record and record.get("status") == "completed":
-            rows = trialfiles.epochs(folder.trial_of(record))
-            record = {**record, metric: trialfiles.last_value(rows, metric)}
-        out.append(record)
-    return out
-
-
 def sweep_runs(sweep_dir: Path) -> Runs | None:
     """The sweep's runs from its manifest: wall clock over segments, start-up per run."""
     return runs_from_manifest(read_manifest(SweepFolder(sweep_dir).manifest).data)
@@ -105,15 +91,24 @@ def write_reports(
     goal: str | None = None,
     final: bool = False,
     defconfig_dir: Path | str | None = AUTO,
+    objectives: str | None = None,
+    constraints: str | None = None,
+    front_defconfigs: bool = False,
 ) -> Analysis:
     """Write the analysis of ``records`` into ``sweep_dir``; with ``final`` every output.
 
     ``defconfig_dir``: where the best defconfig is installed besides the sweep folder;
-    ``"auto"`` means the project's defconfigs/ when the sweep lies inside the project."""
+    ``"auto"`` means the project's defconfigs/ when the sweep lies inside the project.
+    ``objectives``/``constraints``: OBJECTIVES=/CONSTRAINTS= as asked (None: the trials'
+    CONFIG_SWEEP_OBJECTIVES/CONSTRAINTS), resolved like METRIC=. ``front_defconfigs``: also
+    one defconfig per configuration on the Pareto front (FRONT_DEFCONFIGS=1)."""
     sweep_dir = Path(sweep_dir)
-    analysis = _analysis(sweep_dir, records, varying_symbols, metric, goal)
+    asked = Asked(metric, goal, objectives, constraints)
+    analysis = analysis_of(sweep_dir, records, varying_symbols, asked)
     runs = sweep_runs(sweep_dir) if final else None
     text = render(analysis, runs)
+    if analysis.front is not None:
+        text += "\n".join(["", RULE, f"{TITLE}:", SUBRULE, *front_lines(analysis.front)]) + "\n"
     importances = _importances(sweep_dir, analysis) if final else None
     if importances:
         from ksweep.analysis.importance import importance_lines
@@ -125,7 +120,8 @@ def write_reports(
         text += "\n" + improving + "\n"
     write_text_atomic(SweepFolder(sweep_dir).analysis, text)
     if final:
-        _write_final(sweep_dir, analysis, runs, defconfig_dir, importances, epochs, improving)
+        extras = (importances, epochs, improving, front_defconfigs)
+        _write_final(sweep_dir, analysis, runs, defconfig_dir, *extras)
     return analysis
 
 
@@ -149,23 +145,6 @@ def _importances(sweep_dir: Path, analysis: Analysis):
     return importance(analysis, space) if space is not None else None
 
 
-def _analysis(
-    sweep_dir: Path,
-    records: Sequence[dict[str, Any]],
-    varying_symbols: Sequence[str],
-    metric: str | None,
-    goal: str | None,
-) -> Analysis:
-    """The analysis of a sweep folder's records by the metric asked for (or configured)."""
-    asked, _ = requested_metric(first_config(sweep_dir, records), metric, goal)
-    resolved, goal = choose_metric(sweep_dir, records, metric, goal)
-    records = _with_epoch_values(sweep_dir, records, resolved)
-    if metric is not None and metric != AUTO:
-        check_recorded(sweep_dir, records, resolved)
-    source = f"METRIC={metric}" if metric is not None else f'CONFIG_SWEEP_METRIC="{asked}"'
-    return analyze(records, varying_symbols, AUTO if asked == AUTO else resolved, goal, source)
-
-
 def write_final_reports(
     sweep_dir: Path,
     records: list[dict],
@@ -173,6 +152,8 @@ def write_final_reports(
     metric: str | None = None,
     goal: str | None = None,
     say: Callable[[str], Any] = print,
+    objectives: str | None = None,
+    constraints: str | None = None,
 ) -> Analysis | None:
     """Every output, once a sweep has ended: what the runner calls last.
 
@@ -180,7 +161,16 @@ def write_final_reports(
     sweep its results, which are already on disk: it is reported with the command that
     redoes the analysis, and None is returned."""
     try:
-        analysis = write_reports(sweep_dir, records, varying_symbols, metric, goal, final=True)
+        analysis = write_reports(
+            sweep_dir,
+            records,
+            varying_symbols,
+            metric,
+            goal,
+            final=True,
+            objectives=objectives,
+            constraints=constraints,
+        )
     except (Exception, KeyboardInterrupt) as problem:
         say(
             f"ksweep: warning: the final reports were not all written ({type(problem).__name__}: "
@@ -202,6 +192,10 @@ def best_line(analysis: Analysis) -> str:
     from ksweep.analysis.labels import join_names, settings_text
     from ksweep.analysis.words import mean_text, test_at_selection
 
+    if analysis.front is not None:
+        from ksweep.analysis.pareto_text import closing_line
+
+        return closing_line(analysis.front)
     best = analysis.ranking.best
     metric = analysis.metric
     if best is None:
@@ -257,6 +251,7 @@ def _write_final(
     importances,
     epochs: dict[str, list[dict]],
     improving: str | None,
+    front_defconfigs: bool = False,
 ) -> None:
     from ksweep.analysis.best import project_defconfig_dir, write_best_defconfig
     from ksweep.analysis.drawing import write_plots
@@ -290,6 +285,19 @@ def _write_final(
         runs,
         launch_line(str(sweep_dir)),
     )
+    if analysis.front is not None:  # the study's answer: right after the ablation table
+        from ksweep.analysis.front_defconfigs import write_front_defconfigs
+        from ksweep.analysis.pareto_text import with_front_markdown
+
+        if front_defconfigs:
+            install_dir = Path(install) if install else None
+            loads = [
+                d.load_command()
+                for d in write_front_defconfigs(sweep_dir, analysis, None, install_dir)
+            ]
+            text += "\n## Defconfigs of the front\n\n" + "".join(f"- `{c}`\n" for c in loads)
+
+        text = with_front_markdown(text, analysis.front)
     if importances:
         text += "\n" + importance_markdown(importances)
     if improving:
@@ -310,8 +318,8 @@ def compare_sweeps(
     a_records, a_varying, _ = load_sweep(a_dir)
     b_records, b_varying, _ = load_sweep(b_dir)
     metric, goal = choose_metric(a_dir, a_records, metric, goal)
-    a_records = _with_epoch_values(a_dir, a_records, metric)
-    b_records = _with_epoch_values(b_dir, b_records, metric)
+    a_records = with_epoch_values(a_dir, a_records, metric)
+    b_records = with_epoch_values(b_dir, b_records, metric)
     if not recorded(a_records, metric) and not recorded(b_records, metric):
         check_recorded(a_dir, a_records + b_records, metric)
     a = analyze(a_records, a_varying, metric, goal)

@@ -18,6 +18,7 @@ from ksweep.analysis.core import Analysis
 from ksweep.analysis.cost import Runs, saved_by_stopping_line, trial_time_line, wall_clock_lines
 from ksweep.analysis.labels import settings_text, short_symbol, shown
 from ksweep.analysis.metrics import WALL_TIME
+from ksweep.analysis.pareto import front_columns
 from ksweep.analysis.stats import Group
 from ksweep.analysis.text import (
     auto_reason,
@@ -73,6 +74,8 @@ def results_rows(analysis: Analysis) -> list[dict[str, Any]]:
             "at_chance": findings.at_chance(record),
             "seed": record.get("seed"),
         }
+        if analysis.front is not None:
+            row.update(front_columns(analysis.front, group))
         row.update({symbol: record.get(symbol) for symbol in analysis.symbols})
         row.update({name: record.get(name) for name in CSV_METRICS})
         row["error"] = record.get("error")
@@ -85,7 +88,7 @@ def results_csv(analysis: Analysis) -> str:
     import pandas as pd
 
     frame = pd.DataFrame(results_rows(analysis))
-    for column in ("rank", "last3_epochs", "num_classes"):
+    for column in ("rank", "pareto_rank", "last3_epochs", "num_classes"):
         if column in frame:
             frame[column] = frame[column].astype("Int64")
     return frame.to_csv(index=False, lineterminator="\n")

@@ -76,10 +76,26 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     if notes and records:
         print(f"note: {_write_back_summary(folder, records)}", file=sys.stderr)
     _close_killed_run(folder)
-    write_reports(folder.path, records, varying, args.metric, args.goal, final=True)
+    asked = {"objectives": args.objectives, "constraints": args.constraints}
+    front = {"front_defconfigs": args.front_defconfigs}
+    analysis = write_reports(
+        folder.path, records, varying, args.metric, args.goal, final=True, **asked, **front
+    )
     print(folder.analysis.read_text(encoding="utf-8"), end="")
+    if args.front_defconfigs:
+        print(_front_defconfigs_line(folder, analysis))
     print(f"\nReport: {folder.report} (plots in {folder.plots}/)")
     return 0
+
+
+def _front_defconfigs_line(folder: SweepFolder, analysis) -> str:
+    """What FRONT_DEFCONFIGS=1 wrote, or why it wrote nothing."""
+    from ksweep.analysis.front_defconfigs import FRONT_TAG
+
+    if analysis.front is None:
+        return "FRONT_DEFCONFIGS=1: no front (one objective, no constraint): nothing written"
+    names = sorted(p.name for p in folder.defconfigs.glob(f"*{FRONT_TAG}*"))
+    return f"Defconfigs of the front in {folder.defconfigs}/: {', '.join(names) or 'none'}"
 
 
 def cmd_compare(args: argparse.Namespace) -> int:

@@ -16,6 +16,7 @@ from pathlib import Path
 from ksweep.cli.parser import stop_flags
 from ksweep.cli.sweep_settings import launch_options, objective, with_trial_command
 from ksweep.launch.options import SweepError
+from ksweep.objectives import Objectives
 from ksweep.sweep.layout import SweepFolder, newest_sweep
 from ksweep.sweep.trials import TrialSpec
 
@@ -151,13 +152,25 @@ def _start(args: argparse.Namespace, spec) -> int:
         checked = check_before_run(spec.trials, spec.plan, tree, args.allow_download, Path.cwd())
         for note in checked:
             print(f"note: {note}", file=sys.stderr)
-    ranking = objective(args, known)
-    observers, refresher = _observers(args, known, varying, ranking)
-    listed = not is_model_search(spec.plan)
-    rule = stop_rule(args, known, is_grid(spec.plan), ranking=ranking, listed=listed)
+    objectives = objective(args, known)
+    observers, refresher = _observers(args, known, varying, objectives)
+    rule = stop_rule(
+        args,
+        known,
+        is_grid(spec.plan),
+        ranking=objectives.ranking,
+        listed=not is_model_search(spec.plan),
+        objectives=objectives,
+    )
     order = rule.launch_order if rule is not None else None
     factory = sweeper_factory(
-        spec.plan, spec.trials, args.kconfig, generate_options(args), order, ranking
+        spec.plan,
+        spec.trials,
+        args.kconfig,
+        generate_options(args),
+        order,
+        objectives.ranking,
+        objectives=objectives,
     )
     result = start_sweep(
         spec,
@@ -191,8 +204,8 @@ def cmd_resume(args: argparse.Namespace) -> int:
     prepared = prepare_resume(folder, options, args.rerun_failed, args.config_dir, tree)
     plan = load_json(folder.plan, dict).data
     trials = prepared.trials or probe_trials(plan)
-    ranking = objective(args, trials)
-    observers, refresher = _observers(args, trials, prepared.varying, ranking)
+    objectives = objective(args, trials)
+    observers, refresher = _observers(args, trials, prepared.varying, objectives)
     last = _last_launch(prepared.manifest)
     recorded = last.get("early_stop") or {}
     options, kept_notes = kept_launch(prepared.options, last)
@@ -204,10 +217,24 @@ def cmd_resume(args: argparse.Namespace) -> int:
     if not options.train_command and last.get("train_command"):  # the same command trains
         options = replace(options, train_command=tuple(last["train_command"]))
     options = with_trial_command(options, trials)
-    rule = stop_rule(args, trials, is_grid(plan), recorded, ranking, not is_model_search(plan))
+    rule = stop_rule(
+        args,
+        trials,
+        is_grid(plan),
+        recorded,
+        objectives.ranking,
+        not is_model_search(plan),
+        objectives,
+    )
     order = rule.launch_order if rule is not None else None
     factory = sweeper_factory(
-        plan, prepared.trials, args.kconfig, generate_options(args), order, ranking
+        plan,
+        prepared.trials,
+        args.kconfig,
+        generate_options(args),
+        order,
+        objectives.ranking,
+        objectives=objectives,
     )
     result = resume_sweep(
         folder,
@@ -230,20 +257,25 @@ def stop_rule(
     recorded: dict | None = None,
     ranking: tuple[str, str] | None = None,
     listed: bool = True,
+    objectives: Objectives | None = None,
 ):
     """The early-stopping rule of this sweep (None: every trial runs to its end): the trials'
     CONFIG_SWEEP_EARLY_STOP..., overridden by this command line's EARLY_STOP=..., or, on a
     resume given none, by what the sweep's last run was given (the same rule must decide).
     ``grid``: the configurations are listed in value order (judged in spread order);
-    ``listed``: all are known up front (not a model-based search)."""
+    ``listed``: all are known up front (not a model-based search).
+    ``objectives``: the whole of what the sweep optimises (``ranking`` is its primary)."""
     from ksweep.sweepers.early_stop import early_stopper
 
     if not trials:
         return None
     overrides = stop_flags(args) or dict(recorded or {})
-    metric, goal = ranking or objective(args, trials)
+    objectives = objectives or objective(args, trials)
+    metric, goal = ranking or objectives.ranking
     try:
-        return early_stopper(trials[0].values, overrides, metric, goal, grid, listed)
+        return early_stopper(
+            trials[0].values, overrides, metric, goal, grid, listed, objectives=objectives
+        )
     except ValueError as problem:
         raise SweepError(f"EARLY_STOP: {problem}") from None
 
@@ -270,7 +302,7 @@ def _observers(
     args: argparse.Namespace,
     trials: list[TrialSpec],
     varying: list[str],
-    ranking: tuple[str, str],
+    objectives: Objectives,
 ):
     from ksweep.monitor.heartbeat import Heartbeat
     from ksweep.monitor.observers import (
@@ -281,7 +313,10 @@ def _observers(
     )
 
     say = _say(args)
-    refresher = AnalysisRefresher(varying, say, args.metric, args.goal)
+    refresher = AnalysisRefresher(
+        varying, say, args.metric, args.goal, args.objectives, args.constraints
+    )
+    ranking = objectives.ranking
     observers = [SummaryWriter(), DecisionLog()]
     if live_terminal(args):
         from ksweep.monitor.live import LiveDisplay
@@ -315,7 +350,13 @@ def _closing(args: argparse.Namespace, result, refresher, varying: list[str]) ->
     for warning in result.warnings:
         say(f"ksweep: warning: {warning}")
     analysis = refresher.last or write_reports(
-        result.folder.path, result.records, varying, args.metric, args.goal
+        result.folder.path,
+        result.records,
+        varying,
+        args.metric,
+        args.goal,
+        objectives=args.objectives,
+        constraints=args.constraints,
     )
     folder = result.folder
     say("")

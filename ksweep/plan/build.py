@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ksweep.configfile import parse_config_text
+from ksweep.configfile import parse_config_text, unquote
 from ksweep.diagnostics import Diagnostics, InputErrors, Location
 from ksweep.plan.expand import MAX_CONFIGURATIONS, grid, grid_size
 from ksweep.plan.kconfig import KconfigTree
@@ -46,6 +46,7 @@ from ksweep.plan.sampling import (
     draw_combinations,
 )
 from ksweep.plan.smallfile import read_config_text
+from ksweep.schema import OBJECTIVE_SYMBOLS, check_string_value
 from ksweep.train.rules import check_rules
 
 __all__ = ["GenerateOptions", "InputErrors", "Plan", "PlannedConfig", "build_plan"]
@@ -98,6 +99,7 @@ def build_plan(
         tree.load(base)
         for warning in tree.load_warnings():
             diagnostics.error(Location(base, 0), f"in the base config: {warning}")
+        _check_base_objectives(base, {e.name for e in spec.entries}, diagnostics)
     typed, type_problems = type_entries(spec, tree)
     diagnostics.items.extend(type_problems.items)
     if base_problems.errors:  # resolving without the intended base would only add misleading errors
@@ -128,6 +130,19 @@ def build_plan(
     combinations = grid([t.settings for t in typed])
     plan = resolve_all(spec, tree, base, typed, combinations, diagnostics, partial)
     return checked(plan, spec, options)
+
+
+def _check_base_objectives(base: str, overridden: set[str], diagnostics: Diagnostics) -> None:
+    """The base config's CONFIG_SWEEP_OBJECTIVES/CONSTRAINTS, with their line, as a range
+    file's are checked (the trainer never reads them, so its pre-flight would not)."""
+    text = Path(base).read_text(encoding="utf-8", errors="replace")
+    for number, line in enumerate(text.splitlines(), start=1):
+        name, _, value = line.strip().partition("=")
+        symbol = name.removeprefix("CONFIG_")
+        if symbol in OBJECTIVE_SYMBOLS and symbol not in overridden:
+            problem = check_string_value(symbol, unquote(value.strip()))
+            if problem:
+                diagnostics.error(Location(base, number), f"{name}: {problem}")
 
 
 def _trial_count(typed: list[TypedEntry], method: str, search: SearchOptions) -> int:

@@ -13,6 +13,7 @@ from typing import Any
 
 from ksweep.analysis.metrics import METRICS
 from ksweep.launch.events import LoopView
+from ksweep.objectives import Objectives
 from ksweep.sweep.layout import SweepFolder
 from ksweep.sweep.states import TrialState
 from ksweep.sweep.trialfiles import epochs
@@ -144,6 +145,7 @@ def early_stopper(
     goal: str,
     grid: bool = False,
     listed: bool = True,
+    objectives: Objectives | None = None,
 ) -> EarlyStopper | None:
     """The rule to attach to a sweep, or None when it runs every trial to the end;
     ``grid`` for a grid or a folder of configs, ``listed`` unless a model-based search
