@@ -152,6 +152,7 @@ SHIPPED_RANGES = {  # every defconfigs/*-range and its number of configurations
     "mnist8k-seeds-range": 3,
     "mnist8k-tta-swa-noaug-range": 6,
     "mnist-dwsep-seeds-range": 3,
+    "mnist-pruning-study-range": 36,
     "tinycnn-ablation-adam-range": 12,
     "tinycnn-ablation-sgd-range": 12,
     "small-resnet-cifar100-search-range": 10,  # SAMPLES' default

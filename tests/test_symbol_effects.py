@@ -173,6 +173,8 @@ EXEMPT: dict[str, str] = {
     "CUDA_COMPILE": "CUDA only, like CUDA_BF16 (test_train_cuda.py)",
     "CUDA_GRAPHS": "CUDA only, like CUDA_BF16 (test_train_cuda.py)",
     "SWEEP_METRIC": "read by the analyzer, not the trainer",
+    "SWEEP_OBJECTIVES": "read by the analysis, the search and the stop rule (test_pareto.py)",
+    "SWEEP_CONSTRAINTS": "read by the analysis and the search (tests/test_pareto.py)",
     "SWEEP_TRAIN_COMMAND": "read by the launcher: which command trains (tests/test_examples.py)",
     "SWEEP_GOAL": "read by the analyzer, not the trainer",
     **dict.fromkeys(

@@ -116,7 +116,16 @@ def write_best_defconfig(
         + (f"# selected on {split}\n" if split else "")
         + f"# made from {source.get('config_file')} (seed {source.get('seed')})\n"
     )
-    minimal = minimal_defconfig(text, kconfig, header)
+    return write_defconfig(
+        sweep_dir, name, minimal_defconfig(text, kconfig, header), install_dir, source
+    )
+
+
+def write_defconfig(
+    sweep_dir: Path, name: str, minimal: str, install_dir: Path | None, source: dict
+) -> BestDefconfig:
+    """Write a defconfig made from a sweep into its defconfigs/ folder and, when asked, into
+    ``install_dir`` (where ``make defconfig-NAME`` finds it)."""
     in_sweep = SweepFolder(sweep_dir).defconfigs / name
     in_sweep.parent.mkdir(parents=True, exist_ok=True)
     write_text_atomic(in_sweep, minimal)

@@ -20,11 +20,11 @@ from ksweep.analysis.best import (
     config_text_of,
     find_kconfig,
     minimal_defconfig,
+    write_defconfig,
 )
 from ksweep.analysis.core import Analysis
 from ksweep.analysis.pareto import Point
 from ksweep.analysis.pareto_text import value_text
-from ksweep.sweep.atomic import write_text_atomic
 from ksweep.sweep.layout import SweepFolder
 
 FRONT_TAG = "-front-"
@@ -53,14 +53,7 @@ def write_front_defconfigs(
             continue
         name = front_defconfig_name(sweep_dir, point.group.name)
         minimal = minimal_defconfig(text, kconfig, _header(sweep_dir, analysis, point, source))
-        in_sweep = SweepFolder(sweep_dir).defconfigs / name
-        in_sweep.parent.mkdir(parents=True, exist_ok=True)
-        write_text_atomic(in_sweep, minimal)
-        installed = None
-        if install_dir is not None:
-            installed = install_dir / name
-            write_text_atomic(installed, minimal)
-        written.append(BestDefconfig(name, in_sweep, installed, str(source.get("config_file"))))
+        written.append(write_defconfig(sweep_dir, name, minimal, install_dir, source))
     kept = {d.name for d in written}
     for folder in (SweepFolder(sweep_dir).defconfigs, install_dir):
         _remove_stale(folder, sweep_dir, kept)
