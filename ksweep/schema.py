@@ -94,4 +94,24 @@ def check_string_value(name: str, text: str) -> str | None:
         if text not in allowed:
             return f'"{text}" is not one of ' + ", ".join(f'"{v}"' for v in allowed)
         return None
+    if name in OBJECTIVE_SYMBOLS:
+        return _objectives_problem(name, text)
+    return None
+
+
+# What a sweep optimises, written in ksweep.objectives' words (parsed there, checked here so
+# a range file with a bad one is refused at generate time with its line).
+OBJECTIVE_SYMBOLS = ("SWEEP_OBJECTIVES", "SWEEP_CONSTRAINTS")
+
+
+def _objectives_problem(name: str, text: str) -> str | None:
+    from ksweep.objectives import parse_constraints, parse_objectives
+
+    if not text.strip():
+        return None  # empty: the metric alone, no constraint
+    parse = parse_objectives if name == "SWEEP_OBJECTIVES" else parse_constraints
+    try:
+        parse(text)
+    except ValueError as problem:
+        return f'"{text}": {problem}'
     return None

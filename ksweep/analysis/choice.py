@@ -25,6 +25,15 @@ from ksweep.analysis.metrics import (
     spec,
 )
 from ksweep.diagnostics import Refusal
+from ksweep.objectives import (
+    OBJECTIVES_EXAMPLE,
+    Constraint,
+    Objective,
+    Objectives,
+    parse_constraints,
+    parse_objectives,
+    single,
+)
 from ksweep.sweep import trialfiles
 from ksweep.sweep.layout import SweepFolder
 from ksweep.sweep.states import state_of
@@ -32,6 +41,11 @@ from ksweep.sweep.states import state_of
 
 class MetricNotRecorded(Refusal):
     """METRIC= names a metric no finished trial recorded; nothing was rewritten."""
+
+
+class ObjectivesRefused(Refusal):
+    """OBJECTIVES=/CONSTRAINTS= (or the trials' CONFIG_SWEEP_...) cannot be read, or
+    OBJECTIVES= was given with METRIC=; nothing was rewritten."""
 
 
 def first_config(sweep_dir: Path, records: Sequence[dict[str, Any]]) -> dict[str, str]:
@@ -105,3 +119,58 @@ def check_recorded(sweep_dir: Path, records: Sequence[dict[str, Any]], metric: s
         f"{', '.join(have) or 'no rankable metric'}; rank by one of them, e.g. METRIC="
         f"{have[0] if have else 'test_acc'}"
     )
+
+
+def asked_objectives(
+    config: Mapping[str, str],
+    metric: str | None = None,
+    goal: str | None = None,
+    objectives: str | None = None,
+    constraints: str | None = None,
+) -> tuple[tuple[Objective, ...] | None, tuple[Constraint, ...]]:
+    """(the objectives when they are more than METRIC= alone, else None; the constraints).
+
+    OBJECTIVES= on the command line, else the config's SWEEP_OBJECTIVES unless METRIC=
+    asks for one metric on the command line (the command line wins); CONSTRAINTS=, else
+    the config's SWEEP_CONSTRAINTS. Raises ValueError naming the setting and its fix."""
+    if objectives is not None and (metric is not None or goal is not None):
+        given = "METRIC=" if metric is not None else "GOAL="
+        raise ValueError(
+            f"OBJECTIVES= and {given} were both given: OBJECTIVES= names every objective "
+            f"with its goal (its first is the one METRIC= would name); give only one, e.g. "
+            f"OBJECTIVES={OBJECTIVES_EXAMPLE}"
+        )
+    named = (config.get("SWEEP_OBJECTIVES") or "").strip()
+    if objectives is not None:
+        chosen = _parsed(parse_objectives, objectives, f"OBJECTIVES={objectives}")
+    elif named and metric is None:
+        chosen = _parsed(parse_objectives, named, f'CONFIG_SWEEP_OBJECTIVES="{named}"')
+    else:
+        chosen = None
+    if chosen is not None and len(chosen) == 1 and chosen[0].metric == AUTO:
+        chosen = None  # OBJECTIVES=auto is METRIC=auto
+    bounds = constraints if constraints is not None else config.get("SWEEP_CONSTRAINTS") or ""
+    origin = "CONSTRAINTS=" if constraints is not None else "CONFIG_SWEEP_CONSTRAINTS="
+    return chosen, _parsed(parse_constraints, bounds, f"{origin}{bounds!r}")
+
+
+def _parsed(parse, text: str, origin: str):
+    try:
+        return parse(text)
+    except ValueError as problem:
+        raise ValueError(f"{origin}: {problem}") from None
+
+
+def configured_objectives(
+    config: Mapping[str, str],
+    metric: str | None = None,
+    goal: str | None = None,
+    objectives: str | None = None,
+    constraints: str | None = None,
+) -> Objectives:
+    """What a sweep optimises, resolved once before any trial has run: the objectives
+    (:func:`asked_objectives`), else the one metric of :func:`configured_metric`."""
+    chosen, bounds = asked_objectives(config, metric, goal, objectives, constraints)
+    if chosen is None:
+        chosen = single(*configured_metric(config, metric, goal)).objectives
+    return Objectives(chosen, bounds)

@@ -21,6 +21,7 @@ from ksweep.analysis.stats import (
     non_seed,
     rank,
 )
+from ksweep.objectives import Objectives
 from ksweep.sweep.states import state_of
 
 
@@ -36,6 +37,9 @@ class Analysis:
     notes: list[str]  # things a reader must know about the ranking itself
     auto: bool = False  # the metric was chosen by METRIC=auto (CONFIG_SWEEP_METRIC's default)
     source: str | None = None  # who asked for the metric: 'METRIC=x', 'CONFIG_SWEEP_METRIC="x"'
+    # A trade-off study's objectives and constraints (the metric above is the first
+    # objective); None when the sweep ranks by one metric without constraints.
+    objectives: Objectives | None = None
 
     @property
     def symbols(self) -> list[str]:

@@ -19,11 +19,14 @@ good report with an empty one.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from ksweep.analysis.choice import (
     MetricNotRecorded,
+    ObjectivesRefused,
+    asked_objectives,
     check_recorded,
     choose_metric,
     configured_metric,
@@ -35,6 +38,7 @@ from ksweep.analysis.cost import Runs, runs_from_manifest
 from ksweep.analysis.improving import improving_warning
 from ksweep.analysis.metrics import AUTO, TEST, recorded
 from ksweep.analysis.text import render
+from ksweep.objectives import Objectives, single
 from ksweep.sweep import trialfiles
 from ksweep.sweep.atomic import write_text_atomic
 from ksweep.sweep.layout import SweepFolder
@@ -105,13 +109,18 @@ def write_reports(
     goal: str | None = None,
     final: bool = False,
     defconfig_dir: Path | str | None = AUTO,
+    objectives: str | None = None,
+    constraints: str | None = None,
 ) -> Analysis:
     """Write the analysis of ``records`` into ``sweep_dir``; with ``final`` every output.
 
     ``defconfig_dir``: where the best defconfig is installed besides the sweep folder;
-    ``"auto"`` means the project's defconfigs/ when the sweep lies inside the project."""
+    ``"auto"`` means the project's defconfigs/ when the sweep lies inside the project.
+    ``objectives``/``constraints``: OBJECTIVES=/CONSTRAINTS= as asked (None: the trials'
+    CONFIG_SWEEP_OBJECTIVES/CONSTRAINTS), resolved like METRIC=."""
     sweep_dir = Path(sweep_dir)
-    analysis = _analysis(sweep_dir, records, varying_symbols, metric, goal)
+    asked = Asked(metric, goal, objectives, constraints)
+    analysis = _analysis(sweep_dir, records, varying_symbols, asked)
     runs = sweep_runs(sweep_dir) if final else None
     text = render(analysis, runs)
     importances = _importances(sweep_dir, analysis) if final else None
@@ -149,21 +158,57 @@ def _importances(sweep_dir: Path, analysis: Analysis):
     return importance(analysis, space) if space is not None else None
 
 
+@dataclass(frozen=True)
+class Asked:
+    """What the command line asked the analysis to rank by (None: the trials' config)."""
+
+    metric: str | None = None
+    goal: str | None = None
+    objectives: str | None = None
+    constraints: str | None = None
+
+
 def _analysis(
     sweep_dir: Path,
     records: Sequence[dict[str, Any]],
     varying_symbols: Sequence[str],
-    metric: str | None,
-    goal: str | None,
+    asked: Asked,
 ) -> Analysis:
-    """The analysis of a sweep folder's records by the metric asked for (or configured)."""
-    asked, _ = requested_metric(first_config(sweep_dir, records), metric, goal)
+    """The analysis of a sweep folder's records by the metric or objectives asked for (or
+    configured); with several objectives, the first one ranks the single-metric outputs."""
+    config = first_config(sweep_dir, records)
+    try:
+        chosen, bounds = asked_objectives(
+            config, asked.metric, asked.goal, asked.objectives, asked.constraints
+        )
+    except ValueError as problem:
+        raise ObjectivesRefused(f"{problem}; nothing was rewritten") from None
+    for named in [*(o.metric for o in chosen or ()), *(b.metric for b in bounds)]:
+        records = _with_epoch_values(sweep_dir, records, named)
+    if chosen is not None:
+        if asked.objectives is not None:
+            for objective in chosen:
+                check_recorded(sweep_dir, records, objective.metric)
+        primary = chosen[0]
+        source = (
+            f"OBJECTIVES={asked.objectives}"
+            if asked.objectives is not None
+            else f'CONFIG_SWEEP_OBJECTIVES="{config.get("SWEEP_OBJECTIVES")}"'
+        )
+        analysis = analyze(records, varying_symbols, primary.metric, primary.goal, source)
+        return replace(analysis, objectives=Objectives(chosen, bounds))
+    metric, goal = asked.metric, asked.goal
+    named, _ = requested_metric(config, metric, goal)
     resolved, goal = choose_metric(sweep_dir, records, metric, goal)
     records = _with_epoch_values(sweep_dir, records, resolved)
     if metric is not None and metric != AUTO:
         check_recorded(sweep_dir, records, resolved)
-    source = f"METRIC={metric}" if metric is not None else f'CONFIG_SWEEP_METRIC="{asked}"'
-    return analyze(records, varying_symbols, AUTO if asked == AUTO else resolved, goal, source)
+    source = f"METRIC={metric}" if metric is not None else f'CONFIG_SWEEP_METRIC="{named}"'
+    analysis = analyze(records, varying_symbols, AUTO if named == AUTO else resolved, goal, source)
+    if not bounds:
+        return analysis
+    ranked = single(analysis.metric.name, analysis.goal).objectives
+    return replace(analysis, objectives=Objectives(ranked, bounds))
 
 
 def write_final_reports(
@@ -173,6 +218,8 @@ def write_final_reports(
     metric: str | None = None,
     goal: str | None = None,
     say: Callable[[str], Any] = print,
+    objectives: str | None = None,
+    constraints: str | None = None,
 ) -> Analysis | None:
     """Every output, once a sweep has ended: what the runner calls last.
 
@@ -180,7 +227,16 @@ def write_final_reports(
     sweep its results, which are already on disk: it is reported with the command that
     redoes the analysis, and None is returned."""
     try:
-        analysis = write_reports(sweep_dir, records, varying_symbols, metric, goal, final=True)
+        analysis = write_reports(
+            sweep_dir,
+            records,
+            varying_symbols,
+            metric,
+            goal,
+            final=True,
+            objectives=objectives,
+            constraints=constraints,
+        )
     except (Exception, KeyboardInterrupt) as problem:
         say(
             f"ksweep: warning: the final reports were not all written ({type(problem).__name__}: "

@@ -76,7 +76,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     if notes and records:
         print(f"note: {_write_back_summary(folder, records)}", file=sys.stderr)
     _close_killed_run(folder)
-    write_reports(folder.path, records, varying, args.metric, args.goal, final=True)
+    asked = {"objectives": args.objectives, "constraints": args.constraints}
+    write_reports(folder.path, records, varying, args.metric, args.goal, final=True, **asked)
     print(folder.analysis.read_text(encoding="utf-8"), end="")
     print(f"\nReport: {folder.report} (plots in {folder.plots}/)")
     return 0

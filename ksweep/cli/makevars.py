@@ -116,6 +116,12 @@ VARIABLES = {
         Var("SWEEP", None, "a results folder (default: the newest under OUTPUT_DIR)"),
         Var("METRIC", "--metric", "rank by val/acc, test_acc, val/loss, ... (default: auto)"),
         Var("GOAL", "--goal", "max or min (default: the metric's own)"),
+        Var(
+            "OBJECTIVES",
+            "--objectives",
+            "a trade-off study's objectives, e.g. val/acc:max,params:min (a Pareto front)",
+        ),
+        Var("CONSTRAINTS", "--constraints", "bounds a result must meet, e.g. params<=8000"),
         Var("A", None, "sweep folder A of sweep-compare (the baseline)"),
         Var("B", None, "sweep folder B of sweep-compare (change = B - A)"),
         Var("OUT", "--out", "sweep-refine's output (default: defconfigs/<sweep>-refine-range)"),
@@ -135,7 +141,8 @@ SLURM = ("SLURM_PARTITION", "SLURM_TIME", "SLURM_CPUS", "SLURM_MEM", "SLURM_EXTR
 LAUNCH = (
     "DEVICE", "JOBS", "PARALLEL", "GPUS", "TRIALS_PER_GPU", "TRIAL_TIMEOUT", "RETRIES",
     "FAIL_FAST", "LAUNCHER", "BACKEND", "HEARTBEAT", *EARLY_STOP, *SLURM, "METRIC", "GOAL",
-    "TRAIN_COMMAND", "KEEP_CHECKPOINTS", "CHECKPOINT_SECONDS", "PAUSE_MODE", "ALLOW_DOWNLOAD",
+    "OBJECTIVES", "CONSTRAINTS", "TRAIN_COMMAND", "KEEP_CHECKPOINTS", "CHECKPOINT_SECONDS",
+    "PAUSE_MODE", "ALLOW_DOWNLOAD",
 )  # fmt: skip
 # Options of the ksweep command itself (before the target's command): every target reads them.
 GLOBAL = ("KCONFIG",)
@@ -164,7 +171,9 @@ TARGETS: dict[str, Target] = {
     "sweep-status": Target(("status",), ("SWEEP", "OUTPUT_DIR")),
     "sweep-estimate": Target(("estimate",), (*GENERATE, "OUTPUT_DIR", "JOBS", "PARALLEL")),
     "sweep-clean": Target(("clean",), ("CONFIG_DIR",)),
-    "sweep-analyze": Target(("analyze",), ("SWEEP", "OUTPUT_DIR", "METRIC", "GOAL")),
+    "sweep-analyze": Target(
+        ("analyze",), ("SWEEP", "OUTPUT_DIR", "METRIC", "GOAL", "OBJECTIVES", "CONSTRAINTS")
+    ),
     "sweep-report": Target(("report",), ("SWEEP", "OUTPUT_DIR")),
     "sweep-compare": Target(("compare",), ("A", "B", "METRIC", "GOAL")),
     "sweep-audit-stop": Target(

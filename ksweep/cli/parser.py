@@ -106,6 +106,7 @@ def stop_flags(args: argparse.Namespace) -> dict:
 def _running(sub: argparse.ArgumentParser) -> None:
     _early_stopping(sub)
     _ranking(sub)
+    _objectives(sub)
     sub.add_argument(
         "--train-command",
         default=None,
@@ -198,6 +199,22 @@ def _ranking(sub: argparse.ArgumentParser) -> None:
     )
 
 
+def _objectives(sub: argparse.ArgumentParser) -> None:
+    """OBJECTIVES=/CONSTRAINTS=: a trade-off study's objectives and the bounds on a result."""
+    sub.add_argument(
+        "--objectives",
+        default=None,
+        help="several objectives, e.g. val/acc:max,final_sparsity:max (default: the trials' "
+        "CONFIG_SWEEP_OBJECTIVES, else METRIC= alone); not together with --metric",
+    )
+    sub.add_argument(
+        "--constraints",
+        default=None,
+        help="bounds a result must meet before it is ranked, e.g. params<=8000 (default: the "
+        "trials' CONFIG_SWEEP_CONSTRAINTS)",
+    )
+
+
 def _sweep_folder(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("sweep", nargs="?", default=None, help="default: the newest sweep")
     _output_dir(sub, "where to look for the newest sweep")
@@ -249,6 +266,7 @@ def build_parser(commands_module) -> argparse.ArgumentParser:
     analyze = command("analyze", c.cmd_analyze, "rewrite a sweep's analysis, report and plots")
     _sweep_folder(analyze)
     _ranking(analyze)
+    _objectives(analyze)
 
     _sweep_folder(command("report", c.cmd_report, "open (or print the path of) report.html"))
 

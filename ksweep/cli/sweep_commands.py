@@ -16,6 +16,7 @@ from pathlib import Path
 from ksweep.cli.parser import stop_flags
 from ksweep.cli.sweep_settings import launch_options, objective, with_trial_command
 from ksweep.launch.options import SweepError
+from ksweep.objectives import Objectives
 from ksweep.sweep.layout import SweepFolder, newest_sweep
 from ksweep.sweep.trials import TrialSpec
 
@@ -151,12 +152,20 @@ def _start(args: argparse.Namespace, spec) -> int:
         checked = check_before_run(spec.trials, spec.plan, tree, args.allow_download, Path.cwd())
         for note in checked:
             print(f"note: {note}", file=sys.stderr)
-    ranking = objective(args, known)
-    observers, refresher = _observers(args, known, varying, ranking)
-    rule = stop_rule(args, known, is_grid(spec.plan), ranking=ranking)
+    objectives = objective(args, known)
+    observers, refresher = _observers(args, known, varying, objectives)
+    rule = stop_rule(
+        args, known, is_grid(spec.plan), ranking=objectives.ranking, objectives=objectives
+    )
     order = rule.launch_order if rule is not None else None
     factory = sweeper_factory(
-        spec.plan, spec.trials, args.kconfig, generate_options(args), order, ranking
+        spec.plan,
+        spec.trials,
+        args.kconfig,
+        generate_options(args),
+        order,
+        objectives.ranking,
+        objectives=objectives,
     )
     result = start_sweep(
         spec,
@@ -189,8 +198,8 @@ def cmd_resume(args: argparse.Namespace) -> int:
     prepared = prepare_resume(folder, options, args.rerun_failed, args.config_dir, tree)
     plan = load_json(folder.plan, dict).data
     trials = prepared.trials or probe_trials(plan)
-    ranking = objective(args, trials)
-    observers, refresher = _observers(args, trials, prepared.varying, ranking)
+    objectives = objective(args, trials)
+    observers, refresher = _observers(args, trials, prepared.varying, objectives)
     last = _last_launch(prepared.manifest)
     recorded = last.get("early_stop") or {}
     options, kept_notes = kept_launch(prepared.options, last)
@@ -202,10 +211,16 @@ def cmd_resume(args: argparse.Namespace) -> int:
     if not options.train_command and last.get("train_command"):  # the same command trains
         options = replace(options, train_command=tuple(last["train_command"]))
     options = with_trial_command(options, trials)
-    rule = stop_rule(args, trials, is_grid(plan), recorded, ranking)
+    rule = stop_rule(args, trials, is_grid(plan), recorded, objectives.ranking, objectives)
     order = rule.launch_order if rule is not None else None
     factory = sweeper_factory(
-        plan, prepared.trials, args.kconfig, generate_options(args), order, ranking
+        plan,
+        prepared.trials,
+        args.kconfig,
+        generate_options(args),
+        order,
+        objectives.ranking,
+        objectives=objectives,
     )
     result = resume_sweep(
         folder,
@@ -227,19 +242,22 @@ def stop_rule(
     grid: bool,
     recorded: dict | None = None,
     ranking: tuple[str, str] | None = None,
+    objectives: Objectives | None = None,
 ):
     """The early-stopping rule of this sweep (None: every trial runs to its end): the trials'
     CONFIG_SWEEP_EARLY_STOP..., overridden by this command line's EARLY_STOP=..., or, on a
     resume given none, by what the sweep's last run was given (the same rule must decide).
-    ``grid``: the configurations are listed in value order (judged in spread order)."""
+    ``grid``: the configurations are listed in value order (judged in spread order).
+    ``objectives``: the whole of what the sweep optimises (``ranking`` is its primary)."""
     from ksweep.sweepers.early_stop import early_stopper
 
     if not trials:
         return None
     overrides = stop_flags(args) or dict(recorded or {})
-    metric, goal = ranking or objective(args, trials)
+    objectives = objectives or objective(args, trials)
+    metric, goal = ranking or objectives.ranking
     try:
-        return early_stopper(trials[0].values, overrides, metric, goal, grid)
+        return early_stopper(trials[0].values, overrides, metric, goal, grid, objectives=objectives)
     except ValueError as problem:
         raise SweepError(f"EARLY_STOP: {problem}") from None
 
@@ -266,7 +284,7 @@ def _observers(
     args: argparse.Namespace,
     trials: list[TrialSpec],
     varying: list[str],
-    ranking: tuple[str, str],
+    objectives: Objectives,
 ):
     from ksweep.monitor.heartbeat import Heartbeat
     from ksweep.monitor.observers import (
@@ -277,7 +295,10 @@ def _observers(
     )
 
     say = _say(args)
-    refresher = AnalysisRefresher(varying, say, args.metric, args.goal)
+    refresher = AnalysisRefresher(
+        varying, say, args.metric, args.goal, args.objectives, args.constraints
+    )
+    ranking = objectives.ranking
     observers = [SummaryWriter(), DecisionLog()]
     if live_terminal(args):
         from ksweep.monitor.live import LiveDisplay
@@ -311,7 +332,13 @@ def _closing(args: argparse.Namespace, result, refresher, varying: list[str]) ->
     for warning in result.warnings:
         say(f"ksweep: warning: {warning}")
     analysis = refresher.last or write_reports(
-        result.folder.path, result.records, varying, args.metric, args.goal
+        result.folder.path,
+        result.records,
+        varying,
+        args.metric,
+        args.goal,
+        objectives=args.objectives,
+        constraints=args.constraints,
     )
     folder = result.folder
     say("")

@@ -1,5 +1,5 @@
 """What a sweep is run with, read from the command line once: the launch options, the
-trial command and the objective (the metric and goal everything ranks by)."""
+trial command and the objectives (what everything ranks by)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from dataclasses import replace
 
 from ksweep.cli.parser import slurm_flags, stop_flags
 from ksweep.launch.options import LaunchOptions, SweepError
+from ksweep.objectives import Objectives
 from ksweep.sweep.trials import TrialSpec
 
 
@@ -49,13 +50,17 @@ def with_trial_command(options: LaunchOptions, trials: list[TrialSpec]) -> Launc
     return replace(options, train_command=command)
 
 
-def objective(args: argparse.Namespace, trials: list[TrialSpec]) -> tuple[str, str]:
-    """The (metric, goal) this sweep is ranked by, resolved once: METRIC=/GOAL= on the command
-    line, else the configs' CONFIG_SWEEP_METRIC/GOAL, else auto. The progress lines, the
-    early-stopping rule, a model-based search and the analysis all rank by it."""
-    from ksweep.analysis.report import configured_metric
+def objective(args: argparse.Namespace, trials: list[TrialSpec]) -> Objectives:
+    """What this sweep optimises, resolved once: OBJECTIVES= on the command line, else the
+    configs' CONFIG_SWEEP_OBJECTIVES (unless METRIC= is given), else METRIC=/GOAL= or the
+    configs' CONFIG_SWEEP_METRIC/GOAL (auto by default); CONSTRAINTS=, else the configs'
+    CONFIG_SWEEP_CONSTRAINTS. The progress lines, the early-stopping rule, a model-based
+    search and the analysis all rank by it (``.ranking`` where one metric is needed)."""
+    from ksweep.analysis.choice import configured_objectives
 
+    config = trials[0].values if trials else {}
+    asked = (getattr(args, "objectives", None), getattr(args, "constraints", None))
     try:
-        return configured_metric(trials[0].values if trials else {}, args.metric, args.goal)
+        return configured_objectives(config, args.metric, args.goal, *asked)
     except ValueError as problem:
         raise SweepError(str(problem)) from None

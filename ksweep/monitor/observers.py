@@ -156,23 +156,26 @@ class AnalysisRefresher:
         say: Say,
         metric: str | None = None,
         goal: str | None = None,
+        objectives: str | None = None,
+        constraints: str | None = None,
     ) -> None:
         self.varying = list(varying_symbols)
         self.say = say
         self.metric, self.goal = metric, goal  # METRIC=/GOAL= as asked: the analysis resolves
+        # OBJECTIVES=/CONSTRAINTS= as asked, resolved like METRIC= (else the trials' config)
+        self.asked = {"objectives": objectives, "constraints": constraints}
         self.last = None  # the newest Analysis written, for the closing line
 
     def __call__(self, event: Event) -> None:
         folder, records = event.view.folder.path, list(event.view.records)
+        ranked = (folder, records, self.varying, self.metric, self.goal)
         if isinstance(event, TrialFinished):
-            self.last = write_reports(folder, records, self.varying, self.metric, self.goal)
+            self.last = write_reports(*ranked, **self.asked)
         elif isinstance(event, SweepEnded):
             if event.state == INTERRUPTED:
-                self.last = write_reports(folder, records, self.varying, self.metric, self.goal)
+                self.last = write_reports(*ranked, **self.asked)
             else:
-                self.last = write_final_reports(
-                    folder, records, self.varying, self.metric, self.goal, say=self.say
-                )
+                self.last = write_final_reports(*ranked, say=self.say, **self.asked)
 
 
 def ranking_of(config_text_values: dict[str, str]) -> tuple[str, str]:

@@ -13,6 +13,7 @@ from typing import Any
 
 from ksweep.analysis.metrics import METRICS
 from ksweep.launch.events import LoopView
+from ksweep.objectives import Objectives
 from ksweep.sweep.layout import SweepFolder
 from ksweep.sweep.states import TrialState
 from ksweep.sweep.trialfiles import epochs
@@ -131,6 +132,7 @@ def early_stopper(
     metric: str,
     goal: str,
     grid: bool = False,
+    objectives: Objectives | None = None,
 ) -> EarlyStopper | None:
     """The rule to attach to a sweep, or None when it runs every trial to the end;
     ``grid`` for a grid or a folder of configs (see :class:`EarlyStopper`).

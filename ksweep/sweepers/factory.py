@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from ksweep.objectives import Objectives
 from ksweep.sweep.atomic import write_json_atomic
 from ksweep.sweep.layout import CONFIG_NAME, SweepFolder
 from ksweep.sweep.manifest import read_manifest
@@ -52,7 +53,7 @@ def sweeper_factory(
     options=None,
     order: Callable[[Sequence[TrialSpec]], list[TrialSpec]] | None = None,
     ranking: tuple[str, str] | None = None,
-    objectives=None,
+    objectives: Objectives | None = None,
 ):
     """A ``SweeperFactory`` (sweep folder, names done -> sweeper) for a sweep of ``plan``.
 
