@@ -39,7 +39,6 @@ from ksweep.objectives import Constraint, Objective, Objectives
 from ksweep.sweep.states import is_completed
 
 CONSTRAINTS_ATTR = "constraints"  # the study trial's user attribute the sampler reads
-WORST = "worst"
 
 
 def seed_mean(records: Sequence[Mapping[str, Any]], metric: str) -> float | None:

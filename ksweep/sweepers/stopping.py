@@ -43,11 +43,16 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from ksweep.analysis.metrics import METRICS
 from ksweep.analysis.noise import pool, with_noise
 from ksweep.analysis.stats import summarize
 
 RULES = ("none", "asha", "median", "topk")
 CONTINUE, STOP, WAIT = "continue", "stop", "wait"
+# The metrics ksweep's trainer streams every epoch: of its own, the only ones a rule can
+# judge at a rung. A metric a script reports is judged from its epochs' rows.
+EPOCH_METRICS = ("val/acc", "val/loss", "test_acc", "train/loss", "train/acc")
+SUMMARY_ONLY = frozenset(METRICS) - set(EPOCH_METRICS)  # ksweep's trainer's final-only figures
 
 
 @dataclass(frozen=True)
