@@ -177,7 +177,8 @@ TARGETS: dict[str, Target] = {
     "sweep-report": Target(("report",), ("SWEEP", "OUTPUT_DIR")),
     "sweep-compare": Target(("compare",), ("A", "B", "METRIC", "GOAL")),
     "sweep-audit-stop": Target(
-        ("audit-stop",), ("SWEEP", "OUTPUT_DIR", *EARLY_STOP, "METRIC", "GOAL")
+        ("audit-stop",),
+        ("SWEEP", "OUTPUT_DIR", *EARLY_STOP, "METRIC", "GOAL", "OBJECTIVES", "CONSTRAINTS"),
     ),
     "sweep-refine": Target(("refine",), ("SWEEP", "OUTPUT_DIR", "OUT", "METRIC", "GOAL")),
     "defconfig": Target(("defconfig",), ("DEFCONFIG_NAME", "KCONFIG_CONFIG")),

@@ -290,6 +290,7 @@ def build_parser(commands_module) -> argparse.ArgumentParser:
     _sweep_folder(audit)
     _early_stopping(audit)
     _ranking(audit)
+    _objectives(audit)
 
     clean = command("clean", c.cmd_clean, "remove the generated config folder")
     clean.add_argument("--out", default=DEFAULT_CONFIG_DIR)

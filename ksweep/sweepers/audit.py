@@ -36,6 +36,11 @@ class Replay:
         return 1.0 - self.rule_epochs / self.full_epochs if self.full_epochs else 0.0
 
 
+def counted(n: int, word: str) -> str:
+    """``1 configuration``, ``3 configurations``."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 def _curve(name: str, seeds: Sequence[Mapping[int, float]], stop: int | None) -> ConfigCurve:
     values: dict[int, list[float]] = {}
     for seed in seeds:

@@ -48,6 +48,7 @@ from optuna.trial import TrialState
 
 from ksweep.analysis.stats import summarize
 from ksweep.diagnostics import InputErrors
+from ksweep.launch.options import SweepError
 from ksweep.objectives import Objectives, single
 from ksweep.plan.materialize import config_entry, config_file_text
 from ksweep.plan.proposal import SearchSpace
@@ -109,7 +110,10 @@ class OptunaSweeper:
         self.samples = int(search["samples"])
         self.seeds_per = max(len(space.seeds), 1)
         self.distributions = {d.display_name: distribution_of(d) for d in space.dimensions}
-        self.study = open_study(folder.study, self.objectives.goals)
+        try:
+            self.study = open_study(folder.study, self.objectives.goals, self.objectives.text())
+        except ValueError as problem:
+            raise SweepError(str(problem)) from None
         self.constraints_func = (
             constraints_reader(len(self.objectives.constraints))
             if self.objectives.constraints

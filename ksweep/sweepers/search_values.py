@@ -6,11 +6,13 @@ several (the study is told one value per objective, in objective order):
 * a configuration whose seeds finished is told each objective's seed mean;
 * one with a seed that **diverged** or ended **at chance**, or whose every
   seed **failed**, is told the **worst** value on every objective: the end of
-  the metric's range (0% for an accuracy), else the worst value told so far
-  for that objective. A draw told FAILED is ignored by TPE and NSGA-II alike,
-  which then sample next to it again (after lr 0.348 diverged, TPE asked lr
-  0.352); told the worst, its region is avoided. With no worst to tell yet
-  (an unbounded objective nothing has been told on), it is told FAILED;
+  the metric's range (0% for an accuracy), else the worst of the values told
+  so far for that objective and the configuration's own (a diverged draw's
+  training time is still a time it took). A draw told FAILED is ignored by
+  TPE and NSGA-II alike, which then sample next to it again (after lr 0.348
+  diverged, TPE asked lr 0.352); told the worst, its region is avoided. With
+  no worst to tell (an unbounded objective with no number yet), it is told
+  FAILED;
 * one whose finished seeds lack an objective's number is told FAILED (there
   is nothing to tell).
 
@@ -60,7 +62,8 @@ def outcome(records: Sequence[Mapping[str, Any]]) -> str | None:
 
 def worst_value(objective: Objective, told: Sequence[float]) -> float | None:
     """The worst value ``objective`` can be told: the end of its metric's range, else the
-    worst of the values ``told`` so far; None when neither exists."""
+    worst of ``told`` (the values told so far, and the configuration's own); None when
+    neither exists."""
     low, high = bounds_of(objective.metric)
     end = low if objective.goal == "max" else high
     if end is not None:
@@ -78,7 +81,11 @@ def told_values(
     """What the study is told for a configuration of ``records`` (one value per objective),
     or None for FAILED; ``told(i)``: the values objective ``i`` was told so far."""
     if outcome(records) is not None:
-        worst = [worst_value(o, told(i)) for i, o in enumerate(objectives.objectives)]
+        own = [_any_mean(records, metric) for metric in objectives.metrics]
+        worst = [
+            worst_value(o, [*told(i), *([own[i]] if own[i] is not None else [])])
+            for i, o in enumerate(objectives.objectives)
+        ]
         return None if any(w is None for w in worst) else [float(w) for w in worst]  # type: ignore[arg-type]
     means = [seed_mean(records, metric) for metric in objectives.metrics]
     return None if any(m is None for m in means) else [float(m) for m in means]  # type: ignore[arg-type]

@@ -47,6 +47,7 @@ from optuna.storages.journal import JournalFileBackend
 from ksweep.plan.sampling import MODEL_METHODS, NSGA2, TPE
 
 STUDY_NAME = "ksweep"
+OBJECTIVES_ATTR = "objectives"  # the study's user attribute: what it was started to optimise
 LOCK_SUFFIX = ".lock"  # optuna.storages.journal's lock file: <journal>.lock
 
 
@@ -107,9 +108,13 @@ def study_damage(path: Path, ran: set[str]) -> str | None:
     return None
 
 
-def open_study(path: Path, goals: str | Sequence[str]) -> optuna.Study:
+def open_study(
+    path: Path, goals: str | Sequence[str], described: str | None = None
+) -> optuna.Study:
     """The study in ``path``, created on first use; ``goals``: max or min, one per objective
-    (a single goal: a single-objective study, as every sweep before several objectives had).
+    (a single goal: a single-objective study, as every sweep before several objectives had);
+    ``described``: the objectives as OBJECTIVES= writes them, kept in the study (the
+    :data:`OBJECTIVES_ATTR` attribute) so that a resume given others can say which it needs.
 
     Raises ValueError when the study already there optimises other directions (a resume
     given other objectives than the sweep was started with)."""
@@ -126,11 +131,15 @@ def open_study(path: Path, goals: str | Sequence[str]) -> optuna.Study:
         load_if_exists=True,
     )
     found = [d.name.lower() for d in study.directions]
+    started = study.user_attrs.get(OBJECTIVES_ATTR)
     if found != wanted:
+        given = f"OBJECTIVES={started}" if started else "the OBJECTIVES= (or METRIC=/GOAL=)"
         raise ValueError(
-            f"{path} optimises {', '.join(found)} but this sweep asks for {', '.join(wanted)}: "
-            "resume with the objectives the sweep was started with (OBJECTIVES=, METRIC=, GOAL=)"
+            f"{path} optimises {started or ', '.join(found)}, but this run asks for "
+            f"{described or ', '.join(wanted)}; resume with {given} the sweep was started with"
         )
+    if described and started is None:
+        study.set_user_attr(OBJECTIVES_ATTR, described)
     return study
 
 
