@@ -118,7 +118,7 @@ def test_asha_on_pareto_rank_stops_a_dominated_configuration_and_its_audit_agree
     assert main(audit) == 0
     text = capsys.readouterr().out
     assert "asha on Pareto rank, replayed on val/acc:max,final_sparsity:max" in text
-    assert "final_sparsity (its stand-in: sparsity)" in text
+    assert "final_sparsity (as the configured target sparsity, else the sparsity row)" in text
     assert "1 configuration stopped: config_003 at epoch 1" in text  # the live rule's stop
     assert "Front kept under asha: 2 of 2 (100%)" in text
     assert "config_001 (val/acc" in text and "config_005 (val/acc" in text

@@ -109,6 +109,11 @@ def test_a_rung_reads_stand_ins_for_sparsity_and_time_and_leaves_params_out():
         {"epoch": 1, "val/acc": 50.0, "sparsity": 0.2, "epoch_time": 2.0},
     ]
     assert seed_points(rows, judged) == {1: [50.0, 0.2, 2.0], 2: [70.0, 0.5, 3.5]}
+    # ksweep's trainer prunes to its configured target: that, not the sparsity mid-ramp
+    pruned = {"PRUNING_METHOD": "magnitude", "TARGET_SPARSITY": "0.9"}
+    assert seed_points(rows, judged, pruned) == {1: [50.0, 0.9, 2.0], 2: [70.0, 0.9, 3.5]}
+    dense = {"PRUNING_METHOD": "none", "TARGET_SPARSITY": "0.9"}
+    assert seed_points(rows, judged, dense)[1][1] == 0.0
 
 
 def test_the_rule_is_refused_or_warned_about_where_it_cannot_judge(capsys):

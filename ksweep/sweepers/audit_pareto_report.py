@@ -20,15 +20,15 @@ from ksweep.analysis.metrics import spec
 from ksweep.objectives import Objectives, pareto_ranks
 from ksweep.sweep.layout import SweepFolder
 from ksweep.sweep.states import TrialState
-from ksweep.sweep.trialfiles import epochs
+from ksweep.sweep.trialfiles import config_values, epochs
 from ksweep.sweepers.audit import counted
 from ksweep.sweepers.audit_pareto import PointCurves, pareto_i_epoch_front, pareto_replay
-from ksweep.sweepers.pareto_stopping import STAND_INS, judged_at_rungs, seed_points
+from ksweep.sweepers.pareto_stopping import STAND_IN_TEXT, judged_at_rungs, seed_points
 from ksweep.sweepers.search_values import outcome, seed_mean
 from ksweep.sweepers.stopping import RuleSettings
 
 
-def _curves(folder: SweepFolder, groups, judged) -> tuple[PointCurves, int]:
+def point_curves(folder: SweepFolder, groups, judged) -> tuple[PointCurves, int]:
     """Every completed trial's rung points, by configuration, and the longest run."""
     curves: dict[str, list] = {}
     longest = 0
@@ -36,7 +36,8 @@ def _curves(folder: SweepFolder, groups, judged) -> tuple[PointCurves, int]:
         for record in group.records:
             if TrialState.of(record.get("status")) is not TrialState.COMPLETED:
                 continue
-            points = seed_points(epochs(folder.trial_of(record)), judged)
+            trial = folder.trial_of(record)
+            points = seed_points(epochs(trial), judged, config_values(trial))
             if points:
                 curves.setdefault(group.name, []).append(points)
                 longest = max(longest, max(points))
@@ -95,14 +96,14 @@ def pareto_audit_text(
             "topk, with at least one objective reported every epoch"
         )
     analysis = analyze(records, varying, objectives.primary.metric, objectives.primary.goal)
-    curves, epochs_run = _curves(folder, analysis.groups, judged)
+    curves, epochs_run = point_curves(folder, analysis.groups, judged)
     front, apart, points = full_front(analysis.groups, objectives)
     if not curves or not front:
         raise ValueError(f"{folder.path} has no completed configuration on a front to audit")
     rule = pareto_replay(settings, curves, epochs_run, judged, grid)
     baseline = pareto_i_epoch_front(curves, epochs_run, judged, rule.rule_epochs, front)
     read = [
-        o.metric + (f" (its stand-in: {STAND_INS[o.metric][0]})" if o.metric in STAND_INS else "")
+        o.metric + (f" (as {STAND_IN_TEXT[o.metric]})" if o.metric in STAND_IN_TEXT else "")
         for o in judged
     ]
     lines = [

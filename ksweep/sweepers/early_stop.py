@@ -66,7 +66,7 @@ def _seeds(
             record = records.get(trial.config_name)
             state = TrialState.of(record.get("status")) if record else None
             ended.append(len(rows[-1]) if state is not None and state.final else None)
-        found.append((members[0].config_name, rows, tuple(ended)))
+        found.append((members[0].config_name, rows, tuple(ended), members))
     return found, names
 
 
@@ -79,7 +79,7 @@ def curves(
     """Every configuration's seeds as a rule sees them, and each trial's configuration name."""
     found, names = _seeds(trials, folder, records)
     built = []
-    for name, members, ended in found:
+    for name, members, ended, _trials in found:
         values: dict[int, list[float]] = {}
         for rows in members:
             for row in rows:
@@ -101,8 +101,13 @@ def pareto_curves(
     found, names = _seeds(trials, folder, records)
     judged, _ = judged_at_rungs(objectives)
     built = [
-        ParetoCurve(name, tuple(seed_points(rows, judged) for rows in members), len(members), ended)
-        for name, members, ended in found
+        ParetoCurve(
+            name,
+            tuple(seed_points(r, judged, t.values) for r, t in zip(rows, members, strict=True)),
+            len(members),
+            ended,
+        )
+        for name, rows, ended, members in found
     ]
     return built, names
 

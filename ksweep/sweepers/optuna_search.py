@@ -155,8 +155,8 @@ class OptunaSweeper:
                 else:
                     self._ask_again(trial)
             else:
-                # told already (FAILED: every seed failed); seeds a --rerun-failed resume
-                # dropped run again, though Optuna keeps what it was told
+                # told already (its values, or the worst when every seed failed); seeds a
+                # --rerun-failed resume dropped run again, though Optuna keeps what it was told
                 self.pending.extend(
                     snapshot[n] for n in names if n in snapshot and n not in self.done
                 )

@@ -24,11 +24,17 @@ the stop is plain dominance of single values, and its decision says "no
 noise estimate" (as the README states for every rule).
 
 **What a rung sees.** The objectives the trials report every epoch are read
-at the rung epoch. Two of ksweep's end-of-trial figures have a stand-in in
-every epoch's row: ``final_sparsity`` is the ``sparsity`` measured at the
-rung, and ``training_time`` the sum of the ``epoch_time`` up to it (both the
-same kind of number as the final one, at the same epoch for every
-configuration compared). Costs known only at the end (``params``,
+at the rung epoch. Two of ksweep's end-of-trial figures have a stand-in:
+``training_time`` is the sum of the ``epoch_time`` rows up to the rung (the
+same kind of number, at the same epoch for every configuration compared),
+and ``final_sparsity`` the sparsity the trial's config prunes to
+(``CONFIG_TARGET_SPARSITY``, which ksweep's trainer reaches by the end of its
+ramp; 0 without pruning), else, for a config that does not say (a script's),
+the ``sparsity`` row at the rung. Not the measured sparsity for ksweep's
+trainer: during the ramp it is below the final one, most for the highest
+targets, which then look dominated by low targets with the same accuracy
+(measured, ``python -m ksweep.bench pareto_stop`` stopped one of the three
+front configurations). Costs known only at the end (``params``,
 ``epochs_run``, ...) are left out at the rungs: the rung ranks by the rest.
 ``epochs_run`` is the same for every configuration at a rung, so that loses
 nothing; ``params`` can (a small model that learns more slowly may be
@@ -60,6 +66,10 @@ from ksweep.sweepers.stopping import (
 
 # End-of-trial figures with a stand-in in every epoch's row: (row field, summed up to the rung).
 STAND_INS = {"final_sparsity": ("sparsity", False), "training_time": ("epoch_time", True)}
+STAND_IN_TEXT = {  # what a rung reads for them, in words
+    "final_sparsity": "the configured target sparsity, else the sparsity row",
+    "training_time": "the summed epoch_time",
+}
 # ksweep's end-of-trial figures that no epoch row has: left out at the rungs.
 END_ONLY = (SUMMARY_ONLY - set(STAND_INS)) | {
     "params",
@@ -76,15 +86,37 @@ def judged_at_rungs(objectives: Objectives) -> tuple[list[Objective], list[Objec
     return judged, [o for o in objectives.objectives if o.metric in END_ONLY]
 
 
-def seed_points(rows: Sequence[Mapping], objectives: Sequence[Objective]) -> dict[int, list]:
-    """One seed's value of each objective at each epoch it reported, as a rung reads it."""
+def configured_sparsity(config: Mapping[str, str]) -> float | None:
+    """The sparsity a ksweep trainer config prunes to (0 without pruning); None when the
+    config does not say (a script's)."""
+    method = config.get("PRUNING_METHOD")
+    if method is None:
+        return None
+    if method == "none":
+        return 0.0
+    try:
+        return float(config.get("TARGET_SPARSITY", ""))
+    except ValueError:
+        return None
+
+
+def seed_points(
+    rows: Sequence[Mapping],
+    objectives: Sequence[Objective],
+    config: Mapping[str, str] | None = None,
+) -> dict[int, list]:
+    """One seed's value of each objective at each epoch it reported, as a rung reads it;
+    ``config``: the trial's config values (unprefixed), where a target sparsity is read."""
     points: dict[int, list] = {}
     totals: dict[str, float] = {}
+    target = configured_sparsity(config or {})
     for row in sorted((r for r in rows if isinstance(r.get("epoch"), int)), key=_epoch):
         point = []
         for objective in objectives:
             field_, summed = STAND_INS.get(objective.metric, (objective.metric, False))
             value = row.get(field_)
+            if objective.metric == "final_sparsity" and target is not None:
+                value = target
             number = _number(value)
             if summed and number is not None:
                 totals[field_] = totals.get(field_, 0.0) + number
