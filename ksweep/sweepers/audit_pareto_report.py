@@ -109,8 +109,11 @@ def pareto_audit_text(
     lines = [
         f"Early-stopping audit of {folder.path}: {settings.rule} on Pareto rank, replayed on "
         f"{objectives.text()}",
-        f"  parameters: grace {settings.grace}, factor {settings.factor}, top-k epochs "
-        f"{settings.k}, top-k share {settings.keep:g}",
+        (
+            f"  parameters: grace {settings.grace}, factor {settings.factor}"
+            if settings.rule == "asha"
+            else f"  parameters: top-k epochs {settings.k}, share kept {settings.keep:g}"
+        ),
         f"  at the rungs: {', '.join(read)}"
         + (
             f"; left out (known only at the end): {', '.join(o.metric for o in left_out)}"
@@ -130,8 +133,9 @@ def pareto_audit_text(
     if objectives.constraints:
         bounds = ", ".join(c.text() for c in objectives.constraints)
         lines.append(f"Constraints applied before ranking: {bounds}.")
-    for name in sorted(apart):
-        lines.append(f"Not ranked: {name} {apart[name]}.")
+    for why in sorted(set(apart.values())):
+        names = ", ".join(n for n in sorted(apart) if apart[n] == why)
+        lines.append(f"Not ranked ({why}): {names}.")
     lines.append(f"Front of the full sweep ({len(front)} configurations, on seed means):")
     for name in front:
         where = rule.stopped_at.get(name)

@@ -32,16 +32,18 @@ and ``final_sparsity`` the sparsity the trial's config prunes to
 ramp; 0 without pruning), else, for a config that does not say (a script's),
 the ``sparsity`` row at the rung. Not the measured sparsity for ksweep's
 trainer: during the ramp it is below the final one, most for the highest
-targets, which then look dominated by low targets with the same accuracy
-(measured, ``python -m ksweep.bench pareto_stop`` stopped one of the three
-front configurations). Costs known only at the end (``params``,
+targets, which would be compared as less sparse than they will end (before
+the ramp starts, every configuration measures 0). Costs known only at the end (``params``,
 ``epochs_run``, ...) are left out at the rungs: the rung ranks by the rest.
 ``epochs_run`` is the same for every configuration at a rung, so that loses
 nothing; ``params`` can (a small model that learns more slowly may be
 stopped), which the sweep warns about and ``make sweep-audit-stop`` measures
 (the share of the full sweep's front it keeps). An objective no configuration
 at the rung has a number for is left out there too; a configuration missing
-one that others have is not compared, and goes on.
+one that others have is not compared, and goes on. Constraints are not
+applied at the rungs (most bound end-of-trial costs such as ``params``, and a
+value mid-run says nothing of the final one): a configuration that will break
+one can be kept at a rung; the audit applies them to the front it checks.
 """
 
 from __future__ import annotations
