@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import sys
 
-from ksweep.bench import early_stop, launchers, overhead, pause_memory, ray, search, trainer
+from ksweep.bench import (
+    early_stop,
+    launchers,
+    overhead,
+    pareto_stop,
+    pause_memory,
+    ray,
+    search,
+    trainer,
+)
 
 PARTS = {
     "overhead": overhead.run,
     "trainer": trainer.main,
     "search": search.main,
     "early_stop": early_stop.run,
+    "pareto_stop": pareto_stop.run,
     "pause_memory": pause_memory.run,
     "ray": ray.run,
     "launchers": launchers.run,

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ksweep.launch.registry import launcher_help
+from ksweep.plan.sampling import METHODS
 from ksweep.project import DEFAULT_CONFIG_DIR, DEFAULT_OUTPUT_DIR
 
 TRUE, FALSE = ("1", "y", "yes", "true", "on"), ("", "0", "n", "no", "false", "off")
@@ -100,7 +101,7 @@ VARIABLES = {
         Var("KCONFIG", "--kconfig", "the top Kconfig file (default: Kconfig); a project's own"),
         Var("ALLOW_DOWNLOAD", "--allow-download", "trials may download datasets", flag=True),
         Var("DATA_ROOT", "--data-root", "a folder outside the project that DATA_DIR may name"),
-        Var("SEARCH", "--search", "grid|random|sobol|tpe (default: random once a line samples)"),
+        Var("SEARCH", "--search", f"{'|'.join(METHODS)} (default: random once a line samples)"),
         Var("SAMPLES", "--samples", "configurations a sampled or tpe search runs (default 10)"),
         Var("SEARCH_SEED", "--search-seed", "a search's seed: same seed, same configs (default 0)"),
         Var(
@@ -183,7 +184,8 @@ TARGETS: dict[str, Target] = {
     "sweep-report": Target(("report",), ("SWEEP", "OUTPUT_DIR")),
     "sweep-compare": Target(("compare",), ("A", "B", "METRIC", "GOAL")),
     "sweep-audit-stop": Target(
-        ("audit-stop",), ("SWEEP", "OUTPUT_DIR", *EARLY_STOP, "METRIC", "GOAL")
+        ("audit-stop",),
+        ("SWEEP", "OUTPUT_DIR", *EARLY_STOP, "METRIC", "GOAL", "OBJECTIVES", "CONSTRAINTS"),
     ),
     "sweep-refine": Target(("refine",), ("SWEEP", "OUTPUT_DIR", "OUT", "METRIC", "GOAL")),
     "defconfig": Target(("defconfig",), ("DEFCONFIG_NAME", "KCONFIG_CONFIG")),

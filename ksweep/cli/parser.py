@@ -7,6 +7,7 @@ import math
 
 from ksweep.launch.registry import LAUNCHER_NAMES, launcher_help
 from ksweep.monitor.heartbeat import HEARTBEAT_SECONDS
+from ksweep.plan.sampling import METHODS
 from ksweep.project import DEFAULT_CONFIG_DIR, DEFAULT_OUTPUT_DIR, KCONFIG_FILE
 from ksweep.protocol import DEFAULT_CHECKPOINT_SECONDS, PAUSE_EXIT, PAUSE_MODES
 from ksweep.sweepers.stopping import RULES
@@ -42,7 +43,7 @@ def _generation(sub: argparse.ArgumentParser, downloads: bool = True) -> None:
 def _search(sub: argparse.ArgumentParser) -> None:
     sub.add_argument(
         "--search",
-        choices=["grid", "random", "sobol", "tpe"],
+        choices=METHODS,
         default=None,
         help="how configurations are chosen (SEARCH; default: grid, or random once a line samples)",
     )
@@ -294,6 +295,7 @@ def build_parser(commands_module) -> argparse.ArgumentParser:
     _sweep_folder(audit)
     _early_stopping(audit)
     _ranking(audit)
+    _objectives(audit)
 
     clean = command("clean", c.cmd_clean, "remove the generated config folder")
     clean.add_argument("--out", default=DEFAULT_CONFIG_DIR)

@@ -24,7 +24,8 @@ def cmd_audit_stop(args: argparse.Namespace) -> int:
     if problems:
         raise SweepError("EARLY_STOP: " + "; ".join(problems))
     try:
-        print(audit_text(sweep, settings, args.metric, args.goal), end="")
+        asked = (args.metric, args.goal, args.objectives, args.constraints)
+        print(audit_text(sweep, settings, *asked), end="")
     except AuditError as problem:
         raise SweepError(str(problem)) from None
     return 0

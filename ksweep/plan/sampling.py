@@ -11,7 +11,8 @@ How configurations are chosen (``SEARCH``):
   ``random`` takes it from a generator seeded with ``[seed, j]``, ``sobol``
   is point *j* of a scrambled Sobol sequence (:class:`scipy.stats.qmc.Sobol`,
   scrambled with the seed). So regenerating gives byte-identical configs.
-* Model-based searches (``tpe``) propose while the sweep runs; see
+* Model-based searches (``tpe``, and ``nsga2``, a genetic search suited to
+  several objectives) propose while the sweep runs; see
   :mod:`ksweep.sweepers.optuna_search`.
 
 Draws are taken without replacement: a point already drawn is never drawn
@@ -33,9 +34,9 @@ from ksweep.plan.resolve import Setting, TypedEntry, resolve_combination
 from ksweep.plan.sampled_space import space_record, space_size
 from ksweep.train.rules import check_rules
 
-GRID, RANDOM, SOBOL, TPE = "grid", "random", "sobol", "tpe"
+GRID, RANDOM, SOBOL, TPE, NSGA2 = "grid", "random", "sobol", "tpe", "nsga2"
 SAMPLED_METHODS = (RANDOM, SOBOL)
-MODEL_METHODS = (TPE,)
+MODEL_METHODS = (TPE, NSGA2)  # the one list of searches that propose while the sweep runs
 METHODS = (GRID, *SAMPLED_METHODS, *MODEL_METHODS)
 DEFAULT_SAMPLES = 10
 
@@ -63,7 +64,7 @@ def chosen_method(
         diagnostics.error(
             first.entry.location,
             f"{first.display_name}={first.distribution.text} is sampled, but SEARCH=grid "
-            "cannot expand a sampled line; use SEARCH=random, sobol or tpe, or write the "
+            "cannot expand a sampled line; use SEARCH=random, sobol, tpe or nsga2, or write the "
             "values as a range start:step:end",
         )
     if method in SAMPLED_METHODS and not sampled:

@@ -13,10 +13,11 @@ decides whether to trust a rule on their problem before using it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from ksweep.sweepers.stopping import STOP, ConfigCurve, RuleSettings, spread, verdict
+from ksweep.sweepers.stopping import STOP, ConfigCurve, RuleSettings, Verdict, spread, verdict
 
 Curves = Mapping[str, Sequence[Mapping[int, float]]]  # configuration -> per seed: epoch -> value
 
@@ -34,6 +35,11 @@ class Replay:
     @property
     def saved_share(self) -> float:
         return 1.0 - self.rule_epochs / self.full_epochs if self.full_epochs else 0.0
+
+
+def counted(n: int, word: str) -> str:
+    """``1 configuration``, ``3 configurations``."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def _curve(name: str, seeds: Sequence[Mapping[int, float]], stop: int | None) -> ConfigCurve:
@@ -55,10 +61,28 @@ def replay(
     grid: bool = False,
     listed: bool = True,
 ) -> Replay:
-    """Run ``settings``'s rule over complete ``curves`` as the live loop would: rung by
-    rung, each in judging order (:func:`~ksweep.sweepers.stopping.spread` order for a
-    ``grid``). A verdict at a rung reads the values at that rung of its peers, which the
-    decisions at earlier rungs alone can change, so this order replays any cohort."""
+    """Run ``settings``'s rule over complete ``curves`` as the live loop would (see
+    :func:`replay_with`)."""
+
+    def judge(known: Sequence[ConfigCurve], name: str, rung: int) -> Verdict:
+        return verdict(settings, known, name, rung, metric, goal, listed)
+
+    return replay_with(settings, curves, epochs, grid, _curve, judge)
+
+
+def replay_with(
+    settings: RuleSettings,
+    curves: Mapping[str, Sequence],
+    epochs: int,
+    grid: bool,
+    cut: Callable[[str, Sequence, int | None], Any],
+    judge: Callable[[list, str, int], Verdict],
+) -> Replay:
+    """Replay a rule on complete ``curves``: rung by rung, each in judging order
+    (:func:`~ksweep.sweepers.stopping.spread` order for a ``grid``), every configuration
+    seen as ``cut`` leaves it (its curve up to where it was stopped). A verdict at a rung
+    reads its peers' values at that rung, which only the decisions at earlier rungs can
+    change, so this order replays any cohort exactly as the live loop decides."""
     stopped: dict[str, int] = {}
     decisions: list[dict] = []
     order = spread(sorted(curves)) if grid else sorted(curves)
@@ -66,8 +90,7 @@ def replay(
         for name in order:
             if name in stopped:
                 continue
-            known = [_curve(n, curves[n], stopped.get(n)) for n in order]
-            judged = verdict(settings, known, name, rung, metric, goal, listed)
+            judged = judge([cut(n, curves[n], stopped.get(n)) for n in order], name, rung)
             if judged.action == STOP:
                 stopped[name] = rung
                 decisions.append({"configuration": name, **judged.evidence})

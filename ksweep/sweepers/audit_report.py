@@ -14,13 +14,23 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ksweep.analysis.choice import asked_objectives, first_config
 from ksweep.analysis.core import analyze
 from ksweep.analysis.report import load_sweep
+from ksweep.objectives import Objectives
 from ksweep.sweep.layout import SweepFolder
 from ksweep.sweep.states import TrialState
 from ksweep.sweep.tolerant import load_json
 from ksweep.sweep.trialfiles import epochs
-from ksweep.sweepers.audit import Curves, Replay, best_survivor, i_epoch_front, replay
+from ksweep.sweepers.audit import (
+    Curves,
+    Replay,
+    best_survivor,
+    counted,
+    i_epoch_front,
+    replay,
+)
+from ksweep.sweepers.audit_pareto_report import pareto_audit_text
 from ksweep.sweepers.early_stop import EPOCH_METRICS
 from ksweep.sweepers.factory import is_grid, is_model_search
 from ksweep.sweepers.stopping import RuleSettings
@@ -52,19 +62,22 @@ def sweep_curves(
     return curves, longest
 
 
-def _count(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
 def _where(replay_: Replay, name: str) -> str:
     epoch = replay_.stopped_at.get(name)
     return "kept to the end" if epoch is None else f"STOPPED at epoch {epoch}"
 
 
 def audit_text(
-    sweep_dir: Path, settings: RuleSettings, metric: str | None, goal: str | None
+    sweep_dir: Path,
+    settings: RuleSettings,
+    metric: str | None,
+    goal: str | None,
+    objectives: str | None = None,
+    constraints: str | None = None,
 ) -> str:
-    """The audit of ``settings``'s rule on the finished sweep in ``sweep_dir``."""
+    """The audit of ``settings``'s rule on the finished sweep in ``sweep_dir``; with several
+    objectives (OBJECTIVES=, else the trials' CONFIG_SWEEP_OBJECTIVES), of its Pareto form
+    (:mod:`ksweep.sweepers.audit_pareto_report`)."""
     folder = SweepFolder(sweep_dir)
     records, varying, _ = load_sweep(folder.path)
     if any(TrialState.of(r.get("status")) is TrialState.PRUNED for r in records):
@@ -72,6 +85,16 @@ def audit_text(
             f"{folder.path} stopped trials early itself, so their curves end before the rule's "
             "rungs; audit a sweep that ran every trial to the end"
         )
+    plan = load_json(folder.plan, dict).data
+    order = is_grid(plan), not is_model_search(plan)  # spread order; all listed up front
+    try:
+        config = first_config(folder.path, records)
+        chosen, bounds = asked_objectives(config, metric, goal, objectives, constraints)
+        if chosen is not None and len(chosen) > 1:
+            several = Objectives(chosen, bounds)
+            return pareto_audit_text(folder, records, varying, settings, several, *order)
+    except ValueError as problem:
+        raise AuditError(str(problem)) from None
     analysis = analyze(records, varying, metric or "auto", goal)
     name, goal = analysis.metric.name, analysis.goal
     if name not in EPOCH_METRICS:
@@ -80,10 +103,7 @@ def audit_text(
     best = analysis.ranking.best
     if best is None or not curves:
         raise AuditError(f"{folder.path} has no completed trial with {name} to audit")
-    plan = load_json(folder.plan, dict).data
-    rule = replay(
-        settings, curves, epochs_run, name, goal, is_grid(plan), not is_model_search(plan)
-    )
+    rule = replay(settings, curves, epochs_run, name, goal, *order)
     finals = {g.name: g.metric.mean for g in analysis.ranking.ranked}
     front = i_epoch_front(curves, epochs_run, goal, rule.rule_epochs, finals)
     shown = analysis.metric.shown
@@ -93,7 +113,7 @@ def audit_text(
         f"{settings.warmup}, min configurations {settings.min_configs}",
         f"Full sweep: {sum(len(s) for s in curves.values())} completed trials in "
         f"{len(curves)} configurations, {rule.full_epochs} trial-epochs.",
-        f"Under {settings.rule}: {_count(len(rule.stopped_at), 'configuration')} stopped"
+        f"Under {settings.rule}: {counted(len(rule.stopped_at), 'configuration')} stopped"
         + (": " if rule.stopped_at else "")
         + ", ".join(f"{n} at epoch {e}" for n, e in sorted(rule.stopped_at.items()))
         + f"; it runs {rule.rule_epochs} of the {rule.full_epochs} trial-epochs "

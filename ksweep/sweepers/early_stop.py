@@ -11,20 +11,29 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ksweep.analysis.metrics import METRICS
 from ksweep.launch.events import LoopView
 from ksweep.objectives import Objectives
 from ksweep.sweep.layout import SweepFolder
 from ksweep.sweep.states import TrialState
 from ksweep.sweep.trialfiles import epochs
 from ksweep.sweep.trials import TrialSpec
-from ksweep.sweepers.stopping import STOP, ConfigCurve, RuleSettings, spread, verdict
+from ksweep.sweepers.pareto_stopping import (
+    ParetoCurve,
+    judged_at_rungs,
+    pareto_verdict,
+    seed_points,
+)
+from ksweep.sweepers.stopping import (
+    EPOCH_METRICS,
+    STOP,
+    SUMMARY_ONLY,
+    ConfigCurve,
+    RuleSettings,
+    spread,
+    verdict,
+)
 
 SEED = "CONFIG_SEED"
-# The metrics ksweep's trainer streams every epoch: of its own, the only ones a rule can
-# judge at a rung. A metric a script reports is judged from its epochs' rows.
-EPOCH_METRICS = ("val/acc", "val/loss", "test_acc", "train/loss", "train/acc")
-SUMMARY_ONLY = frozenset(METRICS) - set(EPOCH_METRICS)  # ksweep's trainer's final-only figures
 
 
 def configuration_of(trial: TrialSpec) -> tuple:
@@ -41,6 +50,26 @@ def configurations(trials: Sequence[TrialSpec]) -> list[list[TrialSpec]]:
     return list(groups.values())
 
 
+def _seeds(
+    trials: Sequence[TrialSpec],
+    folder: SweepFolder,
+    records: Mapping[str, Mapping[str, Any]],
+):
+    """Each configuration's name, its members' epoch rows, and where each member ended
+    (None: still running or not started); then each trial's configuration name."""
+    found, names = [], {}
+    for members in configurations(trials):
+        rows, ended = [], []
+        for trial in members:
+            names[trial.config_name] = members[0].config_name
+            rows.append(epochs(folder.trial(trial.test_name)))
+            record = records.get(trial.config_name)
+            state = TrialState.of(record.get("status")) if record else None
+            ended.append(len(rows[-1]) if state is not None and state.final else None)
+        found.append((members[0].config_name, rows, tuple(ended), members))
+    return found, names
+
+
 def curves(
     trials: Sequence[TrialSpec],
     folder: SweepFolder,
@@ -48,27 +77,45 @@ def curves(
     metric: str,
 ) -> tuple[list[ConfigCurve], dict[str, str]]:
     """Every configuration's seeds as a rule sees them, and each trial's configuration name."""
-    found, names = [], {}
-    for members in configurations(trials):
+    found, names = _seeds(trials, folder, records)
+    built = []
+    for name, members, ended, _trials in found:
         values: dict[int, list[float]] = {}
-        ended: list[int | None] = []
-        for trial in members:
-            names[trial.config_name] = members[0].config_name
-            rows = epochs(folder.trial(trial.test_name))
+        for rows in members:
             for row in rows:
                 value = row.get(metric)
                 if isinstance(row.get("epoch"), int) and isinstance(value, int | float):
                     values.setdefault(row["epoch"], []).append(float(value))
-            record = records.get(trial.config_name)
-            state = TrialState.of(record.get("status")) if record else None
-            ended.append(len(rows) if state is not None and state.final else None)
         curve = {e: tuple(v) for e, v in values.items()}
-        found.append(ConfigCurve(members[0].config_name, curve, len(members), tuple(ended)))
-    return found, names
+        built.append(ConfigCurve(name, curve, len(members), ended))
+    return built, names
+
+
+def pareto_curves(
+    trials: Sequence[TrialSpec],
+    folder: SweepFolder,
+    records: Mapping[str, Mapping[str, Any]],
+    objectives: Objectives,
+) -> tuple[list[ParetoCurve], dict[str, str]]:
+    """:func:`curves` for several objectives (those a rung reads, in objective order)."""
+    found, names = _seeds(trials, folder, records)
+    judged, _ = judged_at_rungs(objectives)
+    built = [
+        ParetoCurve(
+            name,
+            tuple(seed_points(r, judged, t.values) for r, t in zip(rows, members, strict=True)),
+            len(members),
+            ended,
+        )
+        for name, rows, ended, members in found
+    ]
+    return built, names
 
 
 class EarlyStopper:
-    """The loop's StopRule for one of asha, median and topk, ranking by ``metric``.
+    """The loop's StopRule for one of asha, median and topk, ranking by ``metric``; with
+    several ``objectives``, asha and topk rank by Pareto order instead
+    (:mod:`ksweep.sweepers.pareto_stopping`).
 
     ``grid``: judge (and start) configurations in :func:`spread` order, as a grid needs;
     a sampled or model-based search is judged in name order, its draws' own order.
@@ -82,9 +129,11 @@ class EarlyStopper:
         goal: str,
         grid: bool = False,
         listed: bool = True,
+        objectives: Objectives | None = None,
     ):
         self.settings, self.metric, self.goal = settings, metric, goal
         self.grid, self.listed = grid, listed
+        self.objectives = objectives if objectives is not None and objectives.several else None
 
     def pause_epochs(self, trial: TrialSpec) -> tuple[int, ...]:
         return tuple(self.settings.rungs(trial.num_epochs or 0))
@@ -101,13 +150,21 @@ class EarlyStopper:
 
     def decide(self, trial: TrialSpec, epoch: int, view: LoopView) -> tuple[str, dict | None]:
         records = {r["config_file"]: r for r in view.records}
-        known, names = curves(view.trials, view.folder, records, self.metric)
-        subject = names.get(trial.config_name, trial.config_name)
-        by_name = {c.name: c for c in known}
-        ordered = [by_name[name] for name in self.judging_order([c.name for c in known])]
-        judged = verdict(
-            self.settings, ordered, subject, epoch, self.metric, self.goal, self.listed
-        )
+        if self.objectives is not None:
+            several, names = pareto_curves(view.trials, view.folder, records, self.objectives)
+            subject = names.get(trial.config_name, trial.config_name)
+            by_name = {c.name: c for c in several}
+            ordered = [by_name[name] for name in self.judging_order(list(by_name))]
+            judged_at = judged_at_rungs(self.objectives)[0]
+            judged = pareto_verdict(self.settings, ordered, subject, epoch, judged_at, self.listed)
+        else:
+            known, names = curves(view.trials, view.folder, records, self.metric)
+            subject = names.get(trial.config_name, trial.config_name)
+            by_single = {c.name: c for c in known}
+            ordered_single = [by_single[name] for name in self.judging_order(list(by_single))]
+            judged = verdict(
+                self.settings, ordered_single, subject, epoch, self.metric, self.goal, self.listed
+            )
         if judged.action != STOP:
             return judged.action, None
         seeds = sorted(t.config_name for t in view.trials if names.get(t.config_name) == subject)
@@ -156,7 +213,11 @@ def early_stopper(
     if settings.rule == "none":
         return None
     problems = settings.check()
-    if metric in SUMMARY_ONLY:
+    several = objectives is not None and objectives.several
+    if several:
+        assert objectives is not None
+        problems.extend(pareto_problems(settings, objectives))
+    elif metric in SUMMARY_ONLY:
         problems.append(
             f"early stopping judges a metric every epoch, but the sweep ranks by {metric}; "
             f"rank by one of {', '.join(EPOCH_METRICS)} (METRIC=) or set EARLY_STOP=none"
@@ -173,4 +234,34 @@ def early_stopper(
             "ES_TOPK_EPOCHS, or every trial runs to the end",
             file=sys.stderr,
         )
-    return EarlyStopper(settings, metric, goal, grid, listed)
+    return EarlyStopper(settings, metric, goal, grid, listed, objectives)
+
+
+def pareto_problems(settings: RuleSettings, objectives: Objectives) -> list[str]:
+    """Why ``settings``'s rule cannot judge these several objectives (and, on stderr, what it
+    leaves out at its rungs)."""
+    judged, left_out = judged_at_rungs(objectives)
+    problems = []
+    if settings.rule == "median":
+        problems.append(
+            f"the median rule has no form for several objectives ({objectives.text()}); "
+            "use EARLY_STOP=asha or topk, which keep the top share in Pareto order"
+        )
+    if not judged:
+        problems.append(
+            f"early stopping judges objectives every epoch, and none of {objectives.text()} "
+            f"is reported before the end; add one of {', '.join(EPOCH_METRICS)} to OBJECTIVES= "
+            "or set EARLY_STOP=none"
+        )
+    elif left_out:
+        import sys
+
+        print(
+            f"warning: EARLY_STOP={settings.rule} cannot see "
+            f"{', '.join(o.metric for o in left_out)} before a trial ends: at its rungs it "
+            f"ranks by {', '.join(o.text() for o in judged)} alone, so a configuration that is "
+            "cheaper but learns more slowly can be stopped; make sweep-audit-stop shows "
+            "whether a finished sweep's front survives it",
+            file=sys.stderr,
+        )
+    return problems

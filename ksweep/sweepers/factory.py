@@ -58,7 +58,9 @@ def sweeper_factory(
     """A ``SweeperFactory`` (sweep folder, names done -> sweeper) for a sweep of ``plan``.
 
     ``ranking``: the sweep's (metric, goal), resolved once by the caller, which a
-    model-based search optimises (default: the configs' own).
+    model-based search optimises (default: the configs' own); ``objectives``: the
+    sweep's :class:`~ksweep.objectives.Objectives`, when resolved (several: a
+    multi-objective search, with its constraints).
     ``options``: the :class:`~ksweep.plan.build.GenerateOptions` a search's proposals are
     checked with (downloads allowed, data roots). ``order``: the order a fixed list is
     started in (an early-stopping rule's launch order); name order without one."""
@@ -79,7 +81,7 @@ def sweeper_factory(
         kept = [r for r in read_summary(folder).records if r.get("config_file") in done]
         probes = probe_trials(listing)
         objective = ranking or configured_metric(probes[0].values if probes else {})
-        return OptunaSweeper(folder, space, objective, done, kept)
+        return OptunaSweeper(folder, space, objective, done, kept, objectives)
 
     return make
 

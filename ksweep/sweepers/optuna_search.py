@@ -2,9 +2,12 @@
 
 One Optuna trial is one *configuration*: the proposed point on every seed of
 the range config's ``CONFIG_SEED`` line (seeds stay a replicate axis). Optuna
-is told the configuration's seed mean of the ranking metric once all its
-seeds have finished (a configuration whose every seed failed is told
-FAILED). ``SAMPLES`` counts configurations.
+is told the configuration's seed mean of each objective once all its seeds
+have finished: one value for a single metric, one per objective for
+``OBJECTIVES=`` (a multi-objective study); what a diverged, at-chance or
+failed configuration is told, and how constraints reach the sampler, is
+:mod:`ksweep.sweepers.search_values`'s rule. ``SAMPLES`` counts
+configurations; ``SEARCH=tpe`` or ``nsga2`` picks the sampler.
 
 Each proposal is resolved like a grid point (Kconfig, rules, pre-flight,
 :mod:`ksweep.plan.proposal`); one that cannot run is told FAILED and asked
@@ -43,10 +46,10 @@ from optuna.distributions import (
 )
 from optuna.trial import TrialState
 
-from ksweep.analysis.metrics import bounds_of
-from ksweep.analysis.outcomes import outcome_of
 from ksweep.analysis.stats import summarize
 from ksweep.diagnostics import InputErrors
+from ksweep.launch.options import SweepError
+from ksweep.objectives import Objectives, single
 from ksweep.plan.materialize import config_entry, config_file_text
 from ksweep.plan.proposal import SearchSpace
 from ksweep.plan.resolve import TypedEntry
@@ -54,9 +57,14 @@ from ksweep.sweep.atomic import append_line, write_json_atomic
 from ksweep.sweep.layout import CONFIG_NAME, SweepFolder
 from ksweep.sweep.manifest import record_configs
 from ksweep.sweep.snapshot import add_to_snapshot
-from ksweep.sweep.states import is_completed
 from ksweep.sweep.tolerant import load_json
 from ksweep.sweep.trials import TrialSpec, load_trials
+from ksweep.sweepers.search_values import (
+    CONSTRAINTS_ATTR,
+    constraint_values,
+    constraints_reader,
+    told_values,
+)
 from ksweep.sweepers.study import derived_seed, open_study, sampler
 
 MAX_TRIES = 100  # proposals in a row that cannot run or repeat an earlier one: the space is spent
@@ -78,7 +86,10 @@ def body_sha256(text: str) -> str:
 
 
 class OptunaSweeper:
-    """Asks Optuna for configurations while the sweep runs; tells it their seed means."""
+    """Asks Optuna for configurations while the sweep runs; tells it their seed means.
+
+    ``objectives``: what the study optimises (default: ``ranking``'s one metric); with
+    several, a multi-objective study, told one seed mean per objective."""
 
     def __init__(
         self,
@@ -87,18 +98,30 @@ class OptunaSweeper:
         ranking: tuple[str, str],
         done: Iterable[str] = (),
         kept: Sequence[dict[str, Any]] = (),
+        objectives: Objectives | None = None,
     ) -> None:
         search = space.search
         self.kind = str(search["method"])
         self.folder = folder
         self.space = space
-        self.metric, goal = ranking
-        self.goal = goal
+        self.objectives = objectives or single(*ranking)
+        self.metric, self.goal = self.objectives.ranking
         self.seed = int(search.get("seed") or 0)
         self.samples = int(search["samples"])
         self.seeds_per = max(len(space.seeds), 1)
         self.distributions = {d.display_name: distribution_of(d) for d in space.dimensions}
-        self.study = open_study(folder.study, goal)
+        try:
+            self.study = open_study(folder.study, self.objectives.goals, self.objectives.text())
+        except ValueError as problem:
+            raise SweepError(str(problem)) from None
+        self.constraints_func = (
+            constraints_reader(len(self.objectives.constraints))
+            if self.objectives.constraints
+            else None
+        )
+        # Tells go through the sampler's after_trial (constraints are stored there), so the
+        # study has the sweep's sampler before the resume below tells anything.
+        self.study.sampler = sampler(self.kind, self.seed, self.samples, self.constraints_func)
         self.records: dict[str, dict[str, Any]] = {r["config_file"]: r for r in kept}
         self.done = set(done)
         self.pending: deque[TrialSpec] = deque()
@@ -132,8 +155,8 @@ class OptunaSweeper:
                 else:
                     self._ask_again(trial)
             else:
-                # told already (FAILED: every seed failed); seeds a --rerun-failed resume
-                # dropped run again, though Optuna keeps what it was told
+                # told already (its values, or the worst when every seed failed); seeds a
+                # --rerun-failed resume dropped run again, though Optuna keeps what it was told
                 self.pending.extend(
                     snapshot[n] for n in names if n in snapshot and n not in self.done
                 )
@@ -224,9 +247,13 @@ class OptunaSweeper:
         for attempt in range(MAX_TRIES):
             told, running = self._counts()
             self.study.sampler = sampler(
-                self.kind, derived_seed(self.seed, told, running, attempt), self.samples
+                self.kind,
+                derived_seed(self.seed, told, running, attempt),
+                self.samples,
+                self.constraints_func,
             )
             trial = self.study.ask(self.distributions)
+            self._carry_generation(trial)
             try:
                 plan = self.space.resolve(trial.params)
             except InputErrors as problems:
@@ -255,25 +282,42 @@ class OptunaSweeper:
             return
         self.spent = True
 
+    def _carry_generation(self, trial: optuna.Trial) -> None:
+        """A point asked again after a kill keeps the NSGA-II generation it was asked in.
+        Its parameters are all given, so the sampler never sees it and would leave it in no
+        generation: the populations, and every later proposal, would then differ from the
+        uninterrupted sweep's."""
+        original = trial.user_attrs.get("asked_again")
+        if original is None:
+            return
+        frozen = self.study.get_trials(deepcopy=False)[original]
+        for key, value in frozen.system_attrs.items():
+            if key.endswith(":generation"):  # optuna.samplers._ga's per-sampler generation key
+                self.study._storage.set_trial_system_attr(trial._trial_id, key, value)
+
     def _tell_duplicate(self, trial: optuna.Trial, earlier: int) -> None:
-        """Told the earlier configuration's value (FAILED while that one still runs)."""
+        """Told the earlier configuration's values and constraints (FAILED while that one
+        still runs)."""
         trial.set_user_attr("same_as", earlier)
-        value = self._value_of(earlier)
+        found = self._told(earlier)
+        values = None if found is None else found.values
         self._decided(
             study_trial=trial.number,
             decision="replaced",
             why=f"it resolves identically to study trial {earlier}, which is not run twice",
-            told=value,
+            told=values if values is None or self.objectives.several else values[0],
         )
-        if value is None:
+        if found is None or values is None:
             self.study.tell(trial, state=TrialState.FAIL)
-        else:
-            self.study.tell(trial, value)
+            return
+        if CONSTRAINTS_ATTR in found.user_attrs:
+            trial.set_user_attr(CONSTRAINTS_ATTR, found.user_attrs[CONSTRAINTS_ATTR])
+        self.study.tell(trial, values)
 
-    def _value_of(self, number: int) -> float | None:
+    def _told(self, number: int) -> optuna.trial.FrozenTrial | None:
         for trial in self.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
             if trial.number == number:
-                return trial.value
+                return trial
         return None
 
     def _new_names(self, count: int) -> list[str]:
@@ -305,46 +349,36 @@ class OptunaSweeper:
 
     def _tell(self, number: int) -> None:
         names = self.members[number]
-        if any(self.records[n].get("status") == "pruned" for n in names):
-            self._tell_pruned(number, names)
-            return
-        values = [self.records[n].get(self.metric) for n in names if is_completed(self.records[n])]
-        mean = summarize(values).mean
-        if any(outcome_of(self.records[n]) for n in names):
-            mean = self._worst()  # diverged or at chance: a result, and the worst one
-        if mean is None:
-            self.study.tell(number, state=TrialState.FAIL, skip_if_finished=True)
-        else:
-            self.study.tell(number, mean, skip_if_finished=True)
-
-    def _worst(self) -> float | None:
-        """The worst value a configuration can be told: the end of the metric's range (0%
-        for an accuracy), else the worst value told so far; None (FAILED) if neither exists.
-        A diverged or at-chance draw told as the worst keeps TPE away from its region
-        (told FAILED, it was ignored: after lr 0.348 diverged, TPE asked lr 0.352)."""
-        low, high = bounds_of(self.metric)
-        end = low if self.goal == "max" else high
-        if end is not None:
-            return end
-        told = [
-            t.value for t in self.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-        ]
-        told = [v for v in told if v is not None]
-        if not told:
-            return None
-        return min(told) if self.goal == "max" else max(told)
-
-    def _tell_pruned(self, number: int, names: list[str]) -> None:
-        """An early-stopping rule stopped the configuration: Optuna hears PRUNED, with the
-        seed mean at the epoch it reached as its last intermediate value (what TPE ranks
-        pruned trials by)."""
         records = [self.records[n] for n in names]
-        values = [r.get(self.metric) for r in records if r.get("status") in ("pruned", "completed")]
-        mean = summarize(values).mean
         frozen = self.study.get_trials(deepcopy=False)[number]
         if frozen.state.is_finished():
             return
-        if mean is not None:
+        if self.objectives.constraints:  # stored before the tell: the sampler reads them then
+            values = constraint_values(records, self.objectives)
+            self.study._storage.set_trial_user_attr(frozen._trial_id, CONSTRAINTS_ATTR, values)
+        if any(r.get("status") == "pruned" for r in records):
+            self._tell_pruned(frozen, records)
+            return
+        told = told_values(records, self.objectives, self._told_on)
+        if told is None:
+            self.study.tell(number, state=TrialState.FAIL, skip_if_finished=True)
+        else:
+            self.study.tell(number, told, skip_if_finished=True)
+
+    def _told_on(self, index: int) -> list[float]:
+        """The values objective ``index`` was told so far (completed study trials)."""
+        trials = self.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        return [t.values[index] for t in trials if t.values is not None]
+
+    def _tell_pruned(self, frozen: optuna.trial.FrozenTrial, records: list[dict]) -> None:
+        """An early-stopping rule stopped the configuration: Optuna hears PRUNED. With one
+        objective, the seed mean at the epoch it reached is its last intermediate value (what
+        TPE ranks pruned trials by); a multi-objective study takes no intermediate values
+        (Optuna's rule), so TPE ranks it after every told configuration and NSGA-II leaves it
+        out of its populations."""
+        values = [r.get(self.metric) for r in records if r.get("status") in ("pruned", "completed")]
+        mean = summarize(values).mean
+        if mean is not None and not self.objectives.several:
             step = min(int(r.get("epochs_run") or 0) for r in records)
             optuna.trial.Trial(self.study, frozen._trial_id).report(mean, step)
-        self.study.tell(number, state=TrialState.PRUNED, skip_if_finished=True)
+        self.study.tell(frozen.number, state=TrialState.PRUNED, skip_if_finished=True)

@@ -52,11 +52,16 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from ksweep.analysis.metrics import METRICS
 from ksweep.analysis.noise import pool, with_noise
 from ksweep.analysis.stats import summarize
 
 RULES = ("none", "asha", "median", "topk")
 CONTINUE, STOP, WAIT = "continue", "stop", "wait"
+# The metrics ksweep's trainer streams every epoch: of its own, the only ones a rule can
+# judge at a rung. A metric a script reports is judged from its epochs' rows.
+EPOCH_METRICS = ("val/acc", "val/loss", "test_acc", "train/loss", "train/acc")
+SUMMARY_ONLY = frozenset(METRICS) - set(EPOCH_METRICS)  # ksweep's trainer's final-only figures
 
 
 @dataclass(frozen=True)
@@ -154,6 +159,15 @@ def spread(names: Sequence[str]) -> list[str]:
     return [name for _, name in sorted((radical_inverse(i), n) for i, n in enumerate(names))]
 
 
+def judged_among(settings: RuleSettings, ordered: Sequence, subject: str, listed: bool) -> list:
+    """The configurations (in judging order, ``subject`` among them) a verdict at a rung
+    compares ``subject`` with: those before it, or all of them for top-k, and, when every
+    configuration is ``listed`` up front, at least the rule's cohort (see the module)."""
+    index = next(i for i, c in enumerate(ordered) if c.name == subject)
+    cohort = settings.cohort(len(ordered)) if listed or settings.rule == "topk" else 1
+    return list(ordered[: max(index + 1, cohort)])
+
+
 @dataclass(frozen=True)
 class Verdict:
     action: str  # CONTINUE, STOP or WAIT
@@ -180,14 +194,12 @@ def verdict(
     ``configs`` in judging order. ``listed``: every configuration of the sweep is in
     ``configs`` already (not a model-based search), so the rule may wait for its cohort."""
     ordered = list(configs)
-    index = next(i for i, c in enumerate(ordered) if c.name == subject)
-    cohort = settings.cohort(len(ordered)) if listed or settings.rule == "topk" else 1
-    peers = ordered[: max(index + 1, cohort)]
+    peers = judged_among(settings, ordered, subject, listed)
     if not all(c.settled(epoch) for c in peers):
         return Verdict(WAIT)
     noise = pool([c.values[epoch] for c in peers if c.values.get(epoch)])
     scored = [(c.name, with_noise(c.at(epoch), noise)) for c in peers if c.values.get(epoch)]
-    me = with_noise(ordered[index].at(epoch), noise)
+    me = with_noise(next(c for c in peers if c.name == subject).at(epoch), noise)
     if me.mean is None:
         return Verdict(CONTINUE)
     sign = -1.0 if goal == "max" else 1.0

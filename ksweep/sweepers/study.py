@@ -20,7 +20,15 @@ seeded from (search seed, trials told, trials running, tries in this ask).
 An uninterrupted sweep and one killed and resumed ask with the same seeds at
 the same points of the same history, and so continue identically (trials a
 kill left running are failed and their parameters asked again, without the
-sampler, so they do not shift the count).
+sampler, so they do not shift the count). NSGA-II keeps its generations and
+parent populations in the study's own attributes, so the same holds for it.
+
+**Several objectives.** The study has one direction per objective (maximize
+or minimize, from the objective's goal); TPE then models the non-dominated
+trials (Optuna's multi-objective TPE) and NSGA-II selects by non-dominated
+sorting and crowding distance. Constraints reach either sampler through its
+``constraints_func``, which reads the values the search stored on the trial
+before telling it (:mod:`ksweep.sweepers.search_values`).
 """
 
 from __future__ import annotations
@@ -29,14 +37,17 @@ import contextlib
 import json
 import os
 import warnings
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import optuna
 from optuna.storages import JournalStorage
 from optuna.storages.journal import JournalFileBackend
 
+from ksweep.plan.sampling import MODEL_METHODS, NSGA2, TPE
+
 STUDY_NAME = "ksweep"
-MODEL_SAMPLERS = ("tpe",)
+OBJECTIVES_ATTR = "objectives"  # the study's user attribute: what it was started to optimise
 LOCK_SUFFIX = ".lock"  # optuna.storages.journal's lock file: <journal>.lock
 
 
@@ -97,17 +108,43 @@ def study_damage(path: Path, ran: set[str]) -> str | None:
     return None
 
 
-def open_study(path: Path, goal: str) -> optuna.Study:
-    """The study in ``path``, created on first use; ``goal`` is max or min."""
+def open_study(
+    path: Path, goals: str | Sequence[str], described: str | None = None
+) -> optuna.Study:
+    """The study in ``path``, created on first use; ``goals``: max or min, one per objective
+    (a single goal: a single-objective study, as every sweep before several objectives had);
+    ``described``: the objectives as OBJECTIVES= writes them, kept in the study (the
+    :data:`OBJECTIVES_ATTR` attribute) so that a resume given others can say which it needs.
+
+    Raises ValueError when the study already there optimises other directions (a resume
+    given other objectives than the sweep was started with)."""
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     repair_journal(path)
     storage = JournalStorage(JournalFileBackend(str(path)))
-    return optuna.create_study(
+    wanted = [_direction(g) for g in ([goals] if isinstance(goals, str) else goals)]
+    several = len(wanted) > 1
+    study = optuna.create_study(
         study_name=STUDY_NAME,
         storage=storage,
-        direction="maximize" if goal == "max" else "minimize",
+        directions=wanted if several else None,
+        direction=None if several else wanted[0],
         load_if_exists=True,
     )
+    found = [d.name.lower() for d in study.directions]
+    started = study.user_attrs.get(OBJECTIVES_ATTR)
+    if found != wanted:
+        given = f"OBJECTIVES={started}" if started else "the OBJECTIVES= (or METRIC=/GOAL=)"
+        raise ValueError(
+            f"{path} optimises {started or ', '.join(found)}, but this run asks for "
+            f"{described or ', '.join(wanted)}; resume with {given} the sweep was started with"
+        )
+    if described and started is None:
+        study.set_user_attr(OBJECTIVES_ATTR, described)
+    return study
+
+
+def _direction(goal: str) -> str:
+    return "maximize" if goal == "max" else "minimize"
 
 
 def startup_trials(samples: int) -> int:
@@ -123,17 +160,37 @@ def derived_seed(seed: int, *counts: int) -> int:
     return int(np.random.SeedSequence([seed, *counts]).generate_state(1)[0])
 
 
-def sampler(method: str, seed: int, samples: int) -> optuna.samplers.BaseSampler:
-    """A fresh sampler of ``method`` with this ask's seed (see the module docstring)."""
-    if method != "tpe":
+def population_size(samples: int) -> int:
+    """NSGA-II's generation size: Optuna's 50, but at most a third of a small budget (so a
+    12-configuration search breeds three generations after its random first one)."""
+    return max(2, min(50, samples // 3))
+
+
+def sampler(
+    method: str,
+    seed: int,
+    samples: int,
+    constraints_func: Callable[[optuna.trial.FrozenTrial], Sequence[float]] | None = None,
+) -> optuna.samplers.BaseSampler:
+    """A fresh sampler of ``method`` with this ask's seed (see the module docstring);
+    ``constraints_func``: a told trial's constraint values, None when there are none."""
+    if method not in MODEL_METHODS:
         raise ValueError(
-            f"SEARCH={method} is not a model-based sampler ({', '.join(MODEL_SAMPLERS)})"
+            f"SEARCH={method} is not a model-based sampler ({', '.join(MODEL_METHODS)})"
         )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        if method == NSGA2:
+            return optuna.samplers.NSGAIISampler(
+                seed=seed,
+                population_size=population_size(samples),
+                constraints_func=constraints_func,
+            )
+        assert method == TPE
         return optuna.samplers.TPESampler(
             seed=seed,
             n_startup_trials=startup_trials(samples),
             multivariate=True,  # one joint model of the fixed space, not one per parameter
             constant_liar=True,  # parallel trials: running ones count as bad, so asks spread out
+            constraints_func=constraints_func,
         )

@@ -1,0 +1,188 @@
+"""The audit of the multi-objective stop rule on a finished sweep, in words.
+
+What a user of ``EARLY_STOP=asha`` with ``OBJECTIVES=`` needs to decide: the
+full sweep's front (the configurations no other beats on every objective, on
+their seed means, after the constraints), whether the rule replayed on the
+sweep's curves would have kept every one of them to the end (or what share),
+what it saves, and what the i-Epoch baseline keeps of the front at the same
+trial-epochs or fewer. Configurations that break a constraint, or with a
+seed that diverged or ended at chance, are never on the front (as the search
+is told: the worst) and are listed apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ksweep.analysis.core import analyze
+from ksweep.analysis.metrics import spec
+from ksweep.objectives import Objectives, pareto_ranks
+from ksweep.sweep.layout import SweepFolder
+from ksweep.sweep.states import TrialState
+from ksweep.sweep.trialfiles import config_values, epochs
+from ksweep.sweepers.audit import counted
+from ksweep.sweepers.audit_pareto import PointCurves, pareto_i_epoch_front, pareto_replay
+from ksweep.sweepers.pareto_stopping import STAND_IN_TEXT, judged_at_rungs, seed_points
+from ksweep.sweepers.search_values import outcome, seed_mean
+from ksweep.sweepers.stopping import RuleSettings
+
+
+def point_curves(folder: SweepFolder, groups, judged) -> tuple[PointCurves, int]:
+    """Every completed trial's rung points, by configuration, and the longest run."""
+    curves: dict[str, list] = {}
+    longest = 0
+    for group in groups:
+        for record in group.records:
+            if TrialState.of(record.get("status")) is not TrialState.COMPLETED:
+                continue
+            trial = folder.trial_of(record)
+            points = seed_points(epochs(trial), judged, config_values(trial))
+            if points:
+                curves.setdefault(group.name, []).append(points)
+                longest = max(longest, max(points))
+    return curves, longest
+
+
+def full_front(groups, objectives: Objectives) -> tuple[list[str], dict[str, str], dict]:
+    """The full sweep's front (names), the configurations left out of ranking and why, and
+    every ranked configuration's point (seed means, objective order)."""
+    apart: dict[str, str] = {}
+    points: dict[str, list[float]] = {}
+    for group in groups:
+        records: Sequence[dict[str, Any]] = group.records
+        why = outcome(records)
+        means = {m: seed_mean(records, m) for m in {*objectives.metrics, *_bounded(objectives)}}
+        broken = objectives.violated(means)
+        if why is not None:
+            apart[group.name] = why
+        elif broken:
+            apart[group.name] = "breaks " + ", ".join(c.text() for c in broken)
+        elif any(means[m] is None for m in objectives.metrics):
+            apart[group.name] = "has no number for every objective"
+        else:
+            points[group.name] = [float(means[m]) for m in objectives.metrics]  # type: ignore[arg-type]
+    names = sorted(points)
+    ranks = pareto_ranks([points[n] for n in names], objectives.goals)
+    return [n for n, r in zip(names, ranks, strict=True) if r == 1], apart, points
+
+
+def _bounded(objectives: Objectives) -> list[str]:
+    return [c.metric for c in objectives.constraints]
+
+
+def _shown(objectives: Objectives, point: Sequence[float]) -> str:
+    return ", ".join(
+        f"{o.metric} {spec(o.metric).shown(v)}"
+        for o, v in zip(objectives.objectives, point, strict=True)
+    )
+
+
+def pareto_audit_text(
+    folder: SweepFolder,
+    records: Sequence[dict[str, Any]],
+    varying: Sequence[str],
+    settings: RuleSettings,
+    objectives: Objectives,
+    grid: bool,
+    listed: bool = True,
+) -> str:
+    """The audit of ``settings``'s Pareto rule on the finished sweep in ``folder``
+    (``grid``, ``listed``: as the live rule judged it).
+
+    Raises ValueError (the caller's AuditError) when the sweep cannot be audited."""
+    judged, left_out = judged_at_rungs(objectives)
+    if settings.rule == "median" or not judged:
+        raise ValueError(
+            f"{settings.rule} cannot judge {objectives.text()} at its rungs: audit asha or "
+            "topk, with at least one objective reported every epoch"
+        )
+    analysis = analyze(records, varying, objectives.primary.metric, objectives.primary.goal)
+    curves, epochs_run = point_curves(folder, analysis.groups, judged)
+    front, apart, points = full_front(analysis.groups, objectives)
+    if not curves or not front:
+        raise ValueError(f"{folder.path} has no completed configuration on a front to audit")
+    rule = pareto_replay(settings, curves, epochs_run, judged, grid, listed)
+    baseline = pareto_i_epoch_front(curves, epochs_run, judged, rule.rule_epochs, front)
+    read = [
+        o.metric + (f" (as {STAND_IN_TEXT[o.metric]})" if o.metric in STAND_IN_TEXT else "")
+        for o in judged
+    ]
+    lines = [
+        f"Early-stopping audit of {folder.path}: {settings.rule} on Pareto rank, replayed on "
+        f"{objectives.text()}",
+        (
+            f"  parameters: grace {settings.grace}, factor {settings.factor}"
+            if settings.rule == "asha"
+            else f"  parameters: top-k epochs {settings.k}, share kept {settings.keep:g}"
+        ),
+        f"  at the rungs: {', '.join(read)}"
+        + (
+            f"; left out (known only at the end): {', '.join(o.metric for o in left_out)}"
+            if left_out
+            else ""
+        ),  # fmt: skip
+        f"Full sweep: {sum(len(s) for s in curves.values())} completed trials in "
+        f"{len(curves)} configurations, {rule.full_epochs} trial-epochs.",
+    ]
+    stops = ", ".join(f"{n} at epoch {e}" for n, e in sorted(rule.stopped_at.items()))
+    lines.append(
+        f"Under {settings.rule}: {counted(len(rule.stopped_at), 'configuration')} stopped"
+        + (f": {stops}" if stops else "")
+        + f"; it runs {rule.rule_epochs} of the {rule.full_epochs} trial-epochs "
+        f"({100 * rule.saved_share:.0f}% saved)."
+    )
+    if objectives.constraints:
+        bounds = ", ".join(c.text() for c in objectives.constraints)
+        lines.append(f"Constraints applied before ranking: {bounds}.")
+    for why in sorted(set(apart.values())):
+        names = ", ".join(n for n in sorted(apart) if apart[n] == why)
+        lines.append(f"Not ranked ({why}): {names}.")
+    lines.append(f"Front of the full sweep ({len(front)} configurations, on seed means):")
+    for name in front:
+        where = rule.stopped_at.get(name)
+        fate = "kept to the end" if where is None else f"STOPPED at epoch {where}"
+        lines.append(f"  {name} ({_shown(objectives, points[name])}): {fate}")
+    kept = [n for n in front if n not in rule.stopped_at]
+    lines.append(
+        f"Front kept under {settings.rule}: {len(kept)} of {len(front)} "
+        f"({100 * len(kept) / len(front):.0f}%), at {rule.rule_epochs} trial-epochs."
+    )
+    lines.append(
+        f"i-Epoch baseline at {rule.rule_epochs} trial-epochs or fewer (every configuration k "
+        "epochs, then the first in Pareto order at epoch k to the end, as many as that budget "
+        "allows):"
+    )
+    for point in baseline:
+        lines.append(
+            f"  k={point.k}: {point.kept} of {point.configurations} go on, {point.trial_epochs} "
+            f"trial-epochs, front kept {len(point.front_kept)} of {len(front)}"
+        )
+    if not baseline:
+        lines.append("  none: that budget does not run even one configuration to the end")
+    lines.append(_verdict(settings, rule, front, kept, baseline))
+    return "\n".join(lines) + "\n"
+
+
+def _verdict(settings, rule, front, kept, baseline) -> str:
+    guessed = [d for d in rule.decisions if "no noise estimate" in d.get("summary", "")]
+    best_baseline = max((len(p.front_kept) for p in baseline), default=0)
+    if len(kept) < len(front):
+        verdict = (
+            f"Verdict: not safe here: {settings.rule} would have stopped "
+            f"{len(front) - len(kept)} of the {len(front)} configurations of the front."
+        )
+    elif guessed:
+        verdict = (
+            f"Verdict: it keeps the whole front, but {len(guessed)} of its stops compared "
+            "single values (one seed per configuration: no noise estimate), so they may be noise."
+        )
+    else:
+        verdict = "Verdict: safe here: every configuration of the front survives."
+    if baseline and best_baseline >= len(kept) and rule.saved_share > 0:
+        verdict += (
+            f" The i-Epoch baseline keeps as much of the front ({best_baseline} of "
+            f"{len(front)}) within the same trial-epochs: on this sweep {settings.rule} buys "
+            "nothing over it."
+        )
+    return verdict
