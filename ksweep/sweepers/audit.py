@@ -130,20 +130,29 @@ def i_epoch_front(
             (n for n in curves if at_k[n]),
             key=lambda n: (sign * sum(at_k[n]) / len(at_k[n]), n),
         )
-        spent = sum(min(len(seed), k) for seeds in curves.values() for seed in seeds)
-        kept: list[str] = []
-        for name in order:
-            more = sum(max(0, len(seed) - k) for seed in curves[name])
-            if spent + more > budget:
-                break
-            spent += more
-            kept.append(name)
+        kept, spent = i_epoch_kept(curves, order, k, budget)
         if kept:
             scored = [n for n in kept if n in finals]
             pick = max if goal == "max" else min
             best = pick(sorted(scored), key=lambda n: finals[n]) if scored else None
             points.append(FrontPoint(k, len(kept), len(curves), spent, best))
     return points
+
+
+def i_epoch_kept(
+    curves: Mapping[str, Sequence[Mapping]], order: Sequence[str], k: int, budget: int
+) -> tuple[list[str], int]:
+    """The i-Epoch baseline's cut at ``k``: every configuration has run k epochs; the first
+    of ``order`` run to the end while the budget allows. Returns them and what was spent."""
+    spent = sum(min(len(seed), k) for seeds in curves.values() for seed in seeds)
+    kept: list[str] = []
+    for name in order:
+        more = sum(max(0, len(seed) - k) for seed in curves[name])
+        if spent + more > budget:
+            break
+        spent += more
+        kept.append(name)
+    return kept, spent
 
 
 def best_survivor(replay_: Replay, finals: Mapping[str, float], goal: str) -> str | None:

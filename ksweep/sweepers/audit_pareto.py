@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from ksweep.analysis.stats import summarize
 from ksweep.objectives import Objective
-from ksweep.sweepers.audit import Replay, replay_with
+from ksweep.sweepers.audit import Replay, i_epoch_kept, replay_with
 from ksweep.sweepers.pareto import pareto_order
 from ksweep.sweepers.pareto_stopping import ParetoCurve, SeedPoints, pareto_verdict
 from ksweep.sweepers.stopping import RuleSettings, Verdict
@@ -87,14 +87,7 @@ def pareto_i_epoch_front(
         at_k = {n: _point_at(seeds, k, len(objectives)) for n, seeds in curves.items()}
         ranked = [n for n in sorted(curves) if at_k[n] is not None]
         order = pareto_order(ranked, [at_k[n] for n in ranked], goals) if ranked else []
-        spent = sum(min(len(seed), k) for seeds in curves.values() for seed in seeds)
-        kept: list[str] = []
-        for name, _ in order:
-            more = sum(max(0, len(seed) - k) for seed in curves[name])
-            if spent + more > budget:
-                break
-            spent += more
-            kept.append(name)
+        kept, spent = i_epoch_kept(curves, [name for name, _ in order], k, budget)
         if kept:
             found = tuple(n for n in front if n in kept)
             points.append(ParetoFrontPoint(k, len(kept), len(curves), spent, found))
