@@ -66,8 +66,11 @@ def test_nsga2_killed_and_resumed_runs_the_configurations_of_an_uninterrupted_sw
     assert 3 <= len(before) < 8
     resume = ["--kconfig", KCONFIG, "run", "--resume", str(sweep), "--quiet"]
     capsys.readouterr()
+    runs = len(json.loads((sweep / "manifest.json").read_text())["segments"])
     assert main([*resume, "--metric", "val/acc"]) == 2  # one objective: not what it optimises
     assert "resume with OBJECTIVES=val/acc:max,val/loss:min" in capsys.readouterr().err
+    # refused before the sweep records a new run
+    assert len(json.loads((sweep / "manifest.json").read_text())["segments"]) == runs
     assert main(resume) == 0
     assert configurations(sweep) == expected
     after = {r["config_file"]: r for r in records_of(sweep)}

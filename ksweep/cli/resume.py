@@ -74,15 +74,20 @@ def _check_configs(folder: SweepFolder, manifest: dict, config_dir: str | None) 
     return snapshot.trials
 
 
-def _check_study(folder: SweepFolder, trials: list[TrialSpec]) -> None:
-    """A model-based search continues from its study: refuse a damaged one before any write."""
-    from ksweep.sweepers.factory import is_model_search
+def _check_study(folder: SweepFolder, trials: list[TrialSpec], objectives_of) -> None:
+    """A model-based search continues from its study: refuse a damaged one, or one started
+    for other objectives (``objectives_of(trials)``: this run's), before any write."""
+    from ksweep.sweepers.factory import is_model_search, probe_trials
 
-    if not is_model_search(load_trials(folder.snapshot).plan):
+    plan = load_trials(folder.snapshot).plan
+    if not is_model_search(plan):
         return
-    from ksweep.sweepers.study import study_damage
+    from ksweep.sweepers.study import objectives_mismatch, study_damage
 
     problem = study_damage(folder.study, {t.config_name for t in trials})
+    if not problem and objectives_of is not None:
+        wanted = objectives_of(trials or probe_trials(plan))
+        problem = objectives_mismatch(folder.study, wanted.goals, wanted.text())
     if problem:
         raise SweepError(problem)
 
@@ -115,8 +120,10 @@ def prepare_resume(
     rerun_failed: bool,
     config_dir: str | None,
     tree,
+    objectives_of=None,
 ) -> PreparedResume:
-    """Check the folder and decide what to keep; raise SweepError saying why it cannot."""
+    """Check the folder and decide what to keep; raise SweepError saying why it cannot.
+    ``objectives_of``: trials -> this run's objectives, checked against a search's study."""
     manifest = _checked_manifest(folder)
     if not run_lock_holder(folder.path):
         manifest, closed = close_abandoned(manifest, folder.path)
@@ -127,7 +134,7 @@ def prepare_resume(
                 file=sys.stderr,
             )
     trials = _check_configs(folder, manifest, config_dir)
-    _check_study(folder, trials)
+    _check_study(folder, trials, objectives_of)
     summary = read_summary(folder)
     for note in summary.notes:
         print(f"note: {note}", file=sys.stderr)

@@ -201,7 +201,8 @@ def cmd_resume(args: argparse.Namespace) -> int:
     options = launch_options(args)
     tree = _tree(args) if Path(args.kconfig).is_file() else None
     repair_search_folder(folder)  # configs a killed search wrote but never recorded
-    prepared = prepare_resume(folder, options, args.rerun_failed, args.config_dir, tree)
+    asked = lambda found: objective(args, found)  # noqa: E731 (this run's objectives)
+    prepared = prepare_resume(folder, options, args.rerun_failed, args.config_dir, tree, asked)
     plan = load_json(folder.plan, dict).data
     trials = prepared.trials or probe_trials(plan)
     objectives = objective(args, trials)

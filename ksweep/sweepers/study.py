@@ -130,17 +130,41 @@ def open_study(
         direction=None if several else wanted[0],
         load_if_exists=True,
     )
-    found = [d.name.lower() for d in study.directions]
+    problem = _other_objectives(path, study, wanted, described)
+    if problem:
+        raise ValueError(problem)
     started = study.user_attrs.get(OBJECTIVES_ATTR)
-    if found != wanted:
-        given = f"OBJECTIVES={started}" if started else "the OBJECTIVES= (or METRIC=/GOAL=)"
-        raise ValueError(
-            f"{path} optimises {started or ', '.join(found)}, but this run asks for "
-            f"{described or ', '.join(wanted)}; resume with {given} the sweep was started with"
-        )
     if described and started is None:
         study.set_user_attr(OBJECTIVES_ATTR, described)
     return study
+
+
+def objectives_mismatch(path: Path, goals: Sequence[str], described: str) -> str | None:
+    """Why the study in ``path`` cannot go on optimising ``goals`` (None: it can, or there
+    is none yet). Reads only: a resume asks it before the sweep records a new run."""
+    if not Path(path).is_file():
+        return None
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    storage = JournalStorage(JournalFileBackend(str(path)))
+    try:
+        study = optuna.load_study(study_name=STUDY_NAME, storage=storage)
+    except KeyError:
+        return None
+    return _other_objectives(path, study, [_direction(g) for g in goals], described)
+
+
+def _other_objectives(
+    path: Path, study: optuna.Study, wanted: Sequence[str], described: str | None
+) -> str | None:
+    found = [d.name.lower() for d in study.directions]
+    if found == list(wanted):
+        return None
+    started = study.user_attrs.get(OBJECTIVES_ATTR)
+    given = f"OBJECTIVES={started}" if started else "the OBJECTIVES= (or METRIC=/GOAL=)"
+    return (
+        f"{path} optimises {started or ', '.join(found)}, but this run asks for "
+        f"{described or ', '.join(wanted)}; resume with {given} the sweep was started with"
+    )
 
 
 def _direction(goal: str) -> str:
