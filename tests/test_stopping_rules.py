@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from ksweep.sweep.trials import TrialSpec
@@ -176,3 +178,29 @@ def test_the_launch_order_starts_a_grids_configurations_in_judging_order_seeds_t
     assert launched == [f"config_00{n}" for n in (1, 2, 5, 6, 3, 4, 7, 8)]
     searched = EarlyStopper(RuleSettings("asha"), "val/acc", "max", grid=False)
     assert [t.config_name for t in searched.launch_order(trials)] == [t.config_name for t in trials]
+
+
+def test_the_replay_reads_a_diverged_seed_up_to_where_it_diverged(tmp_path):
+    """A live rule compares a seed's epochs before it diverged like any other, and counts them
+    as spent: the replay must see the same curves, or it judges other peers than the live rule
+    did (measured on the Pareto bench: a different stop)."""
+    from types import SimpleNamespace
+
+    from ksweep.sweep.layout import SweepFolder
+    from ksweep.sweepers.audit_report import sweep_curves
+
+    folder = SweepFolder(tmp_path)
+    rows = {"config_001": [60.0, 70.0, 80.0], "config_002": [50.0], "config_003": [40.0, 45.0]}
+    status = {"config_001": "completed", "config_002": "diverged", "config_003": "failed"}
+    records = []
+    for name, values in rows.items():
+        trial = tmp_path / name
+        trial.mkdir()
+        lines = [json.dumps({"epoch": e, "val/acc": v}) for e, v in enumerate(values, start=1)]
+        (trial / "metrics.jsonl").write_text("\n".join(lines) + "\n")
+        records.append({"config_file": name, "test_name": name, "status": status[name]})
+    groups = [SimpleNamespace(name="config_001", records=records[:2]),
+              SimpleNamespace(name="config_003", records=records[2:])]  # fmt: skip
+    curves, longest = sweep_curves(folder, records, groups, "val/acc")
+    assert curves == {"config_001": [{1: 60.0, 2: 70.0, 3: 80.0}, {1: 50.0}]}  # not the crash
+    assert longest == 3

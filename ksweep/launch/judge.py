@@ -46,8 +46,15 @@ def judge(folder: TrialFolder, exit_code: int, wall_time: float) -> TrialOutcome
     tail = log_tail(folder.log)
     if exit_code != EXIT_OK:
         state = TrialState.DIVERGED if exit_code == EXIT_DIVERGED else TrialState.FAILED
+        # The epochs it completed were spent (and a rule compared them): they count as cost.
+        done = (last_epoch_record(folder) or {}).get("epochs_run")
         return TrialOutcome(
-            state, exit_code, wall_time, error=failure_reason(exit_code, tail), log_tail=tail
+            state,
+            exit_code,
+            wall_time,
+            {"epochs_run": done} if isinstance(done, int) else {},
+            error=failure_reason(exit_code, tail),
+            log_tail=tail,
         )
     loaded = load_json(folder.final_metrics, dict)
     metrics = loaded.data

@@ -17,8 +17,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ksweep.sweep.states import TrialState
 from ksweep.sweepers.stopping import STOP, ConfigCurve, RuleSettings, Verdict, spread, verdict
 
+# The trials whose curves a live rule saw to their end: a diverged seed's epochs before it
+# diverged were compared at the rungs like any other, so a replay reads them too.
+RAN_AS_ASKED = frozenset({TrialState.COMPLETED, TrialState.DIVERGED})
 Curves = Mapping[str, Sequence[Mapping[int, float]]]  # configuration -> per seed: epoch -> value
 
 

@@ -21,7 +21,7 @@ from ksweep.objectives import Objectives, pareto_ranks
 from ksweep.sweep.layout import SweepFolder
 from ksweep.sweep.states import TrialState
 from ksweep.sweep.trialfiles import config_values, epochs
-from ksweep.sweepers.audit import counted
+from ksweep.sweepers.audit import RAN_AS_ASKED, counted
 from ksweep.sweepers.audit_pareto import PointCurves, pareto_i_epoch_front, pareto_replay
 from ksweep.sweepers.pareto_stopping import STAND_IN_TEXT, judged_at_rungs, seed_points
 from ksweep.sweepers.search_values import outcome, seed_mean
@@ -29,12 +29,13 @@ from ksweep.sweepers.stopping import RuleSettings
 
 
 def point_curves(folder: SweepFolder, groups, judged) -> tuple[PointCurves, int]:
-    """Every completed trial's rung points, by configuration, and the longest run."""
+    """Every rung point a live rule saw (:data:`~ksweep.sweepers.audit.RAN_AS_ASKED`
+    trials), by configuration, and the longest run."""
     curves: dict[str, list] = {}
     longest = 0
     for group in groups:
         for record in group.records:
-            if TrialState.of(record.get("status")) is not TrialState.COMPLETED:
+            if TrialState.of(record.get("status")) not in RAN_AS_ASKED:
                 continue
             trial = folder.trial_of(record)
             points = seed_points(epochs(trial), judged, config_values(trial))

@@ -23,6 +23,7 @@ from ksweep.sweep.states import TrialState
 from ksweep.sweep.tolerant import load_json
 from ksweep.sweep.trialfiles import epochs
 from ksweep.sweepers.audit import (
+    RAN_AS_ASKED,
     Curves,
     Replay,
     best_survivor,
@@ -43,12 +44,13 @@ class AuditError(ValueError):
 def sweep_curves(
     folder: SweepFolder, records: Sequence[dict[str, Any]], groups, metric: str
 ) -> tuple[Curves, int]:
-    """Every completed trial's curve of ``metric``, by configuration, and the longest run."""
+    """Every curve of ``metric`` a live rule saw end, by configuration (the trials
+    :data:`~ksweep.sweepers.audit.RAN_AS_ASKED`), and the longest run."""
     curves: dict[str, list[dict[int, float]]] = {}
     longest = 0
     for group in groups:
         for record in group.records:
-            if TrialState.of(record.get("status")) is not TrialState.COMPLETED:
+            if TrialState.of(record.get("status")) not in RAN_AS_ASKED:
                 continue
             rows = epochs(folder.trial_of(record))
             seed = {
