@@ -13,6 +13,11 @@ def ksweep(*args: str) -> list[str]:
     return [sys.executable, "-m", "ksweep", *args]
 
 
+def run_ksweep(*args: str, cwd: Path = ROOT, timeout: float = 600) -> subprocess.CompletedProcess:
+    """``python -m ksweep ARGS`` run to its end, its output captured as text."""
+    return subprocess.run(ksweep(*args), cwd=cwd, capture_output=True, text=True, timeout=timeout)
+
+
 def only_sweep_dir(results: Path) -> Path:
     sweeps = list(results.glob("sweep_*"))
     assert len(sweeps) == 1, sweeps

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from sweep_helpers import run_ksweep
 
 from ksweep.analysis.tensorboard import EVENT_FILE, read_scalars
 
@@ -22,13 +23,7 @@ pytestmark = pytest.mark.slow
 
 
 def ksweep(*args, cwd=ROOT):
-    return subprocess.run(
-        [sys.executable, "-m", "ksweep", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    return run_ksweep(*args, cwd=cwd)
 
 
 def make(*args):

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from sweep_helpers import run_ksweep
 
 ROOT = Path(__file__).resolve().parents[1]
 CIFAR_RANGE = "defconfigs/resnet18-state-pruning-compare-range"
@@ -16,10 +17,7 @@ DIGITS_RANGE = "tests/cases/records/two-digits-range"
 
 
 def ksweep(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "ksweep", *args], cwd=ROOT, capture_output=True, text=True,
-        timeout=300,
-    )  # fmt: skip
+    return run_ksweep(*args, timeout=300)
 
 
 def test_missing_data_warns_at_generate_and_refuses_the_run(tmp_path):

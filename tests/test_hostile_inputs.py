@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from sweep_helpers import run_ksweep
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -26,13 +27,7 @@ def make(*args: str, **env: str) -> subprocess.CompletedProcess:
 
 
 def ksweep(*args: str, timeout: int = 120) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "ksweep", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+    return run_ksweep(*args, timeout=timeout)
 
 
 def test_no_make_variable_is_expanded_as_make_syntax(tmp_path):

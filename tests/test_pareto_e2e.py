@@ -10,21 +10,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from sweep_helpers import run_ksweep as ksweep
 
 ROOT = Path(__file__).resolve().parents[1]
 RANGE = ROOT / "tests" / "cases" / "pareto_e2e" / "trade-off-range"
 PNG = b"\x89PNG\r\n\x1a\n"
 pytestmark = pytest.mark.slow
-
-
-def ksweep(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "ksweep", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
 
 
 @pytest.fixture(scope="module")

@@ -9,19 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from sweep_helpers import run_ksweep as ksweep
 
 ROOT = Path(__file__).resolve().parents[1]
 RANGE = ROOT / "tests" / "cases" / "records" / "two-digits-range"
-
-
-def ksweep(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "ksweep", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
 
 
 @pytest.fixture(scope="module")

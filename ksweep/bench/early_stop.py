@@ -41,25 +41,40 @@ RULES = {
 }
 
 
-def range_text() -> tuple[str, str]:
-    """The benchmark's range config, and the dataset it runs on."""
+def subset_lines(epochs: int) -> tuple[list[str], str]:
+    """The range lines the early-stopping benches share (the data, its size and the
+    training that makes a rung informative), and the dataset they run on."""
     mnist = (PROJECT_ROOT / DATA_LINK).exists()
     base = PROJECT_ROOT / "defconfigs" / ("mnist8k" if mnist else "quickstart")
     lines = [
         f"# ksweep: base={base}",
         f"CONFIG_DATA_SUBSET={2048 if mnist else 512}",
-        "CONFIG_BATCH_SIZE=32",
+        "CONFIG_BATCH_SIZE=32",  # 64 steps an epoch: at 8, a first rung sees only chance
         "# CONFIG_EMA is not set",  # the model trained is the model judged at a rung
         # 1,000 validation and test images: an epoch is then mostly training, not evaluating
         "CONFIG_EVAL_SUBSET=1000",
-        f"CONFIG_NUM_EPOCHS={EPOCHS}",
+        f"CONFIG_NUM_EPOCHS={epochs}",
         'CONFIG_VAL_FRACTION="0.1"',  # rules and ranking judge on validation, never the test set
         'CONFIG_LR_SCHEDULE="none"',
+    ]
+    return lines, "an MNIST subset" if mnist else "digits (no MNIST here)"
+
+
+def seed_line(seeds: int) -> str:
+    """The seeds, swept last so that they are the innermost loop (a configuration's seeds
+    are neighbours: config_001, config_002, ...)."""
+    return "CONFIG_SEED=" + "|".join(str(s) for s in range(seeds))
+
+
+def range_text() -> tuple[str, str]:
+    """The benchmark's range config, and the dataset it runs on."""
+    lines, dataset = subset_lines(EPOCHS)
+    lines += [
         "CONFIG_OPTIMIZER_SELECT=SGD|ADAM",
         "CONFIG_LEARNING_RATE=0.00001|0.0001|0.001|0.003|0.01|0.03|0.1|0.3",
-        "CONFIG_SEED=" + "|".join(str(s) for s in range(SEEDS)),
+        seed_line(SEEDS),
     ]
-    return "\n".join(lines) + "\n", "an MNIST subset" if mnist else "digits (no MNIST here)"
+    return "\n".join(lines) + "\n", dataset
 
 
 def run_rule(range_file: Path, scratch: Path, flags: list[str]) -> dict:

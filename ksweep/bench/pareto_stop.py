@@ -21,9 +21,8 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from ksweep.bench.early_stop import run_rule
+from ksweep.bench.early_stop import run_rule, seed_line, subset_lines
 from ksweep.objectives import Objectives, parse_objectives
-from ksweep.project import DATA_LINK, PROJECT_ROOT
 from ksweep.sweep.records import read_summary
 from ksweep.sweep.states import TrialState
 from ksweep.sweepers.audit_pareto import pareto_i_epoch_front, pareto_replay
@@ -41,25 +40,16 @@ ASHA = [*FLAGS, "--early-stop", "asha", "--es-grace", str(RULE.grace), "--es-fac
 
 def range_text() -> tuple[str, str]:
     """The benchmark's range config, and the dataset it runs on."""
-    mnist = (PROJECT_ROOT / DATA_LINK).exists()
-    base = PROJECT_ROOT / "defconfigs" / ("mnist8k" if mnist else "quickstart")
-    lines = [
-        f"# ksweep: base={base}",
-        f"CONFIG_DATA_SUBSET={2048 if mnist else 512}",
-        "CONFIG_BATCH_SIZE=32",
-        "# CONFIG_EMA is not set",
-        "CONFIG_EVAL_SUBSET=1000",
-        f"CONFIG_NUM_EPOCHS={EPOCHS}",
-        'CONFIG_VAL_FRACTION="0.1"',
-        'CONFIG_LR_SCHEDULE="none"',
+    lines, dataset = subset_lines(EPOCHS)
+    lines += [
         'CONFIG_PRUNING_METHOD="magnitude"',
-        "CONFIG_PRUNING_WARMUP=64",
+        "CONFIG_PRUNING_WARMUP=64",  # one dense epoch, then the ramp to the end of the second
         "CONFIG_PRUNING_RAMP_END_EPOCH=2",
         'CONFIG_TARGET_SPARSITY="0.5"|"0.8"|"0.95"',
         "CONFIG_LEARNING_RATE=0.0000001|0.000001|0.01|0.05",
-        "CONFIG_SEED=" + "|".join(str(s) for s in range(SEEDS)),
+        seed_line(SEEDS),
     ]
-    return "\n".join(lines) + "\n", "an MNIST subset" if mnist else "digits (no MNIST here)"
+    return "\n".join(lines) + "\n", dataset
 
 
 def run(argv: list[str] | None = None) -> int:
