@@ -4,8 +4,7 @@ configurations a constraint or an outcome leaves out."""
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
+from ksweep.analysis.core import analyze
 from ksweep.objectives import Constraint, Objective, Objectives
 from ksweep.sweepers.audit_pareto import pareto_i_epoch_front, pareto_replay
 from ksweep.sweepers.audit_pareto_report import full_front
@@ -48,13 +47,12 @@ def test_the_replay_stops_the_dominated_configurations_at_the_first_rung():
     assert [p.front_kept for p in tight] == [("config_001",)]  # one goes on, the first in order
 
 
-def group(name: str, *records: dict) -> SimpleNamespace:
-    return SimpleNamespace(name=name, records=list(records))
-
-
-def finished(acc: float, sparsity: float, params: int, status: str = "completed") -> dict:
+def finished(config: str, seed: int, acc: float, sparsity: float, params: int, status="completed"):
     return {
+        "config_file": f"{config}_{seed}",
         "status": status,
+        "CONFIG_LEARNING_RATE": config,  # one configuration per "learning rate"
+        "CONFIG_SEED": seed,
         "val/acc": acc,
         "final_sparsity": sparsity,
         "params": params,
@@ -63,16 +61,33 @@ def finished(acc: float, sparsity: float, params: int, status: str = "completed"
     }
 
 
-def test_the_full_front_leaves_out_what_breaks_a_constraint_or_diverged():
+def test_the_full_front_is_the_analysis_front_with_constraints_and_outcomes_apart():
+    """The audit reports the analysis's own front (one owner of what the front is)."""
     objectives = Objectives(ACC_SPARSITY, (Constraint("params", "<=", 8000.0),))
-    groups = [
-        group("config_001", finished(90.0, 0.5, 6000), finished(92.0, 0.5, 6000)),
-        group("config_003", finished(80.0, 0.9, 6000), finished(82.0, 0.9, 6000)),
-        group("config_005", finished(70.0, 0.7, 6000), finished(70.0, 0.7, 6000)),  # dominated
-        group("config_007", finished(99.0, 0.9, 9000), finished(99.0, 0.9, 9000)),  # too big
-        group("config_009", finished(99.0, 0.95, 6000, "diverged"), finished(99.0, 0.95, 6000)),
-    ]
-    front, apart, points = full_front(groups, objectives)
-    assert front == ["config_001", "config_003"]
-    assert apart == {"config_007": "breaks params<=8000", "config_009": "diverged"}
-    assert points["config_001"] == [91.0, 0.5]
+    records = [
+        finished("a", 0, 90.0, 0.5, 6000), finished("a", 1, 92.0, 0.5, 6000),
+        finished("b", 0, 80.0, 0.9, 6000), finished("b", 1, 82.0, 0.9, 6000),
+        finished("c", 0, 70.0, 0.7, 6000), finished("c", 1, 70.0, 0.7, 6000),  # dominated
+        finished("d", 0, 99.0, 0.9, 9000), finished("d", 1, 99.0, 0.9, 9000),  # too big
+        finished("e", 0, 99.0, 0.95, 6000, "diverged"), finished("e", 1, 99.0, 0.95, 6000),
+    ]  # fmt: skip
+    analysis = analyze(records, ["CONFIG_LEARNING_RATE", "CONFIG_SEED"], "val/acc", "max")
+    names = {g.records[0]["CONFIG_LEARNING_RATE"]: g.name for g in analysis.groups}
+    full = full_front(analysis, objectives)
+    assert full.front == [names["a"], names["b"]]
+    assert full.apart == {names["d"]: "breaks params<=8000", names["e"]: "a seed diverged"}
+    assert full.points[names["a"]] == [91.0, 0.5]
+    assert names["c"] in full.points and names["c"] not in full.front
+
+
+def test_a_stop_on_the_front_within_noise_makes_the_verdict_risky():
+    """As the single-objective audit calls a stop within noise of the winner risky."""
+    from ksweep.sweepers.audit import Replay
+    from ksweep.sweepers.audit_pareto_report import _verdict
+
+    asha = RuleSettings("asha", grace=1, factor=3)
+    replay = Replay(asha, {"config_004": 1}, [], 12, 9)
+    front = ["config_001"]
+    said = _verdict(asha, replay, front, front, [], ["config_004"])
+    assert said.startswith("Verdict: risky here: it keeps the whole front but stops config_004")
+    assert _verdict(asha, replay, front, front, [], []).startswith("Verdict: safe here")

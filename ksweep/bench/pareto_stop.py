@@ -61,7 +61,7 @@ def run(argv: list[str] | None = None) -> int:
         full = run_rule(range_file, Path(scratch) / "full", FLAGS)
         live = run_rule(range_file, Path(scratch) / "asha", ASHA)
         groups = full["analysis"].groups
-        front, _apart, _points = full_front(groups, OBJECTIVES)
+        front = full_front(full["analysis"], OBJECTIVES).front
         judged, _ = judged_at_rungs(OBJECTIVES)
         curves, longest = point_curves(full["folder"], groups, judged)
         replay = pareto_replay(RULE, curves, longest, judged, grid=True)

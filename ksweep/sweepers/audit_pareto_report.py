@@ -13,18 +13,19 @@ is told: the worst) and are listed apart.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
-from ksweep.analysis.core import analyze
+from ksweep.analysis.core import Analysis, analyze
 from ksweep.analysis.metrics import spec
-from ksweep.objectives import Objectives, pareto_ranks
+from ksweep.analysis.pareto import pareto_front
+from ksweep.objectives import Objectives
 from ksweep.sweep.layout import SweepFolder
 from ksweep.sweep.states import TrialState
 from ksweep.sweep.trialfiles import config_values, epochs
 from ksweep.sweepers.audit import RAN_AS_ASKED, counted
 from ksweep.sweepers.audit_pareto import PointCurves, pareto_i_epoch_front, pareto_replay
 from ksweep.sweepers.pareto_stopping import STAND_IN_TEXT, judged_at_rungs, seed_points
-from ksweep.sweepers.search_values import outcome, seed_mean
 from ksweep.sweepers.stopping import RuleSettings
 
 
@@ -45,31 +46,30 @@ def point_curves(folder: SweepFolder, groups, judged) -> tuple[PointCurves, int]
     return curves, longest
 
 
-def full_front(groups, objectives: Objectives) -> tuple[list[str], dict[str, str], dict]:
-    """The full sweep's front (names), the configurations left out of ranking and why, and
-    every ranked configuration's point (seed means, objective order)."""
-    apart: dict[str, str] = {}
-    points: dict[str, list[float]] = {}
-    for group in groups:
-        records: Sequence[dict[str, Any]] = group.records
-        why = outcome(records)
-        means = {m: seed_mean(records, m) for m in {*objectives.metrics, *_bounded(objectives)}}
-        broken = objectives.violated(means)
-        if why is not None:
-            apart[group.name] = why
-        elif broken:
-            apart[group.name] = "breaks " + ", ".join(c.text() for c in broken)
-        elif any(means[m] is None for m in objectives.metrics):
-            apart[group.name] = "has no number for every objective"
-        else:
-            points[group.name] = [float(means[m]) for m in objectives.metrics]  # type: ignore[arg-type]
-    names = sorted(points)
-    ranks = pareto_ranks([points[n] for n in names], objectives.goals)
-    return [n for n, r in zip(names, ranks, strict=True) if r == 1], apart, points
+@dataclass(frozen=True)
+class FullFront:
+    """The full sweep's front as the analysis computes it (:mod:`ksweep.analysis.pareto`,
+    the one owner of what the front is), in the names an audit reports."""
+
+    front: list[str]  # on the front (seed means)
+    within: list[str]  # on the front within noise
+    apart: dict[str, str]  # not ranked: why
+    points: dict[str, list[float]]  # every ranked configuration's seed means
 
 
-def _bounded(objectives: Objectives) -> list[str]:
-    return [c.metric for c in objectives.constraints]
+def full_front(analysis: Analysis, objectives: Objectives) -> FullFront:
+    """The front of the full sweep ``analysis`` by ``objectives``, constraints applied."""
+    found = pareto_front(replace(analysis, objectives=objectives))
+    assert found is not None
+    apart = {k.group.name: k.reason for k in found.kept_out}
+    for violator in found.violators:
+        apart[violator.group.name] = "breaks " + ", ".join(c.text() for c, _ in violator.broken)
+    return FullFront(
+        [p.group.name for p in found.front],
+        [p.group.name for p in found.within],
+        apart,
+        {p.group.name: list(p.means) for p in found.points},
+    )
 
 
 def _shown(objectives: Objectives, point: Sequence[float]) -> str:
@@ -100,7 +100,8 @@ def pareto_audit_text(
         )
     analysis = analyze(records, varying, objectives.primary.metric, objectives.primary.goal)
     curves, epochs_run = point_curves(folder, analysis.groups, judged)
-    front, apart, points = full_front(analysis.groups, objectives)
+    full = full_front(analysis, objectives)
+    front, apart, points = full.front, full.apart, full.points
     if not curves or not front:
         raise ValueError(f"{folder.path} has no completed configuration on a front to audit")
     rule = pareto_replay(settings, curves, epochs_run, judged, grid, listed)
@@ -144,6 +145,10 @@ def pareto_audit_text(
         where = rule.stopped_at.get(name)
         fate = "kept to the end" if where is None else f"STOPPED at epoch {where}"
         lines.append(f"  {name} ({_shown(objectives, points[name])}): {fate}")
+    for name in full.within:
+        where = rule.stopped_at.get(name)
+        fate = "kept to the end" if where is None else f"STOPPED at epoch {where}"
+        lines.append(f"On the front within noise: {name}: {fate}.")
     kept = [n for n in front if n not in rule.stopped_at]
     lines.append(
         f"Front kept under {settings.rule}: {len(kept)} of {len(front)} "
@@ -161,11 +166,12 @@ def pareto_audit_text(
         )
     if not baseline:
         lines.append("  none: that budget does not run even one configuration to the end")
-    lines.append(_verdict(settings, rule, front, kept, baseline))
+    lost = [n for n in full.within if n in rule.stopped_at]
+    lines.append(_verdict(settings, rule, front, kept, baseline, lost))
     return "\n".join(lines) + "\n"
 
 
-def _verdict(settings, rule, front, kept, baseline) -> str:
+def _verdict(settings, rule, front, kept, baseline, lost: list[str]) -> str:
     guessed = [d for d in rule.decisions if "no noise estimate" in d.get("summary", "")]
     best_baseline = max((len(p.front_kept) for p in baseline), default=0)
     if len(kept) < len(front):
@@ -173,13 +179,21 @@ def _verdict(settings, rule, front, kept, baseline) -> str:
             f"Verdict: not safe here: {settings.rule} would have stopped "
             f"{len(front) - len(kept)} of the {len(front)} configurations of the front."
         )
+    elif lost:
+        verdict = (
+            f"Verdict: risky here: it keeps the whole front but stops {', '.join(lost)}, on the "
+            "front within noise."
+        )
     elif guessed:
         verdict = (
             f"Verdict: it keeps the whole front, but {len(guessed)} of its stops compared "
             "single values (one seed per configuration: no noise estimate), so they may be noise."
         )
     else:
-        verdict = "Verdict: safe here: every configuration of the front survives."
+        verdict = (
+            "Verdict: safe here: every configuration of the front, and on it within noise, "
+            "survives."
+        )
     if baseline and best_baseline >= len(kept) and rule.saved_share > 0:
         verdict += (
             f" The i-Epoch baseline keeps as much of the front ({best_baseline} of "
