@@ -12,6 +12,9 @@ import pandas as pd
 import pytest
 from sweep_helpers import run_ksweep as ksweep
 
+from ksweep.configfile import parse_config_text
+from ksweep.plan.kconfig import KconfigTree
+
 ROOT = Path(__file__).resolve().parents[1]
 RANGE = ROOT / "tests" / "cases" / "pareto_e2e" / "trade-off-range"
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -57,7 +60,14 @@ def test_sweep_analyze_reads_the_objectives_from_the_trials_and_writes_front_def
     assert written == sorted(f"{sweep.name}-front-{name}" for name in set(front))
     defconfig = (sweep / "defconfigs" / written[0]).read_text()
     assert defconfig.startswith(f"# On the Pareto front of {sweep.name} (val/acc:max,")
-    assert "CONFIG_LEARNING_RATE=" in defconfig
+    # Each loads (minimal: a default learning rate is left out) into its configuration's values.
+    tree = KconfigTree(ROOT / "Kconfig")
+    for name in set(front):
+        tree.load(sweep / "defconfigs" / f"{sweep.name}-front-{name}")
+        loaded = parse_config_text(tree.config_text())
+        (trial,) = sweep.glob(f"{name}_*")
+        ran = parse_config_text((trial / "config.txt").read_text())
+        assert loaded["LEARNING_RATE"] == ran["LEARNING_RATE"], name
     assert "Defconfigs of the front" in run.stdout
 
 
