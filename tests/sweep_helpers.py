@@ -18,6 +18,18 @@ def run_ksweep(*args: str, cwd: Path = ROOT, timeout: float = 600) -> subprocess
     return subprocess.run(ksweep(*args), cwd=cwd, capture_output=True, text=True, timeout=timeout)
 
 
+def swept(range_file: Path, scratch: Path) -> tuple[Path, subprocess.CompletedProcess]:
+    """``ksweep sweep RANGE`` on the CPU into ``scratch``, which must succeed: its sweep
+    folder and the finished command (for what it printed)."""
+    run = run_ksweep(
+        "sweep", str(range_file), "--out", str(scratch / "configs"),
+        "--output-dir", str(scratch / "results"), "--device", "cpu",
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    (folder,) = (scratch / "results").glob("sweep_*")
+    return folder, run
+
+
 def only_sweep_dir(results: Path) -> Path:
     sweeps = list(results.glob("sweep_*"))
     assert len(sweeps) == 1, sweeps

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from sweep_helpers import run_ksweep
+from sweep_helpers import run_ksweep, swept
 
 from ksweep.analysis.tensorboard import EVENT_FILE, read_scalars
 
@@ -35,13 +35,7 @@ def make(*args):
 
 @pytest.fixture(scope="module")
 def sweep(tmp_path_factory) -> Path:
-    scratch = tmp_path_factory.mktemp("analysis_e2e")
-    run = ksweep(
-        "sweep", str(RANGE), "--out", str(scratch / "configs"),
-        "--output-dir", str(scratch / "results"), "--device", "cpu",
-    )  # fmt: skip
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    (folder,) = (scratch / "results").glob("sweep_*")
+    folder, run = swept(RANGE, tmp_path_factory.mktemp("analysis_e2e"))
     assert f"TensorBoard files: {folder / 'report.md'}" in run.stdout
     return folder
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from sweep_helpers import run_ksweep as ksweep
+from sweep_helpers import swept
 
 from ksweep.configfile import parse_config_text
 from ksweep.plan.kconfig import KconfigTree
@@ -23,13 +24,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def sweep(tmp_path_factory) -> Path:
-    scratch = tmp_path_factory.mktemp("pareto_e2e")
-    run = ksweep(
-        "sweep", str(RANGE), "--out", str(scratch / "configs"),
-        "--output-dir", str(scratch / "results"), "--device", "cpu",
-    )  # fmt: skip
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    (folder,) = (scratch / "results").glob("sweep_*")
+    folder, run = swept(RANGE, tmp_path_factory.mktemp("pareto_e2e"))
     assert "Pareto front (val/acc:max,training_time:min): config_" in run.stdout
     return folder
 
