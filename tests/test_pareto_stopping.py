@@ -10,7 +10,7 @@ import pytest
 
 from ksweep.objectives import Objective, Objectives, parse_objectives
 from ksweep.sweepers.early_stop import EarlyStopper, early_stopper
-from ksweep.sweepers.pareto import crowding_distances, pareto_order
+from ksweep.sweepers.pareto_order import crowding_distances, pareto_order
 from ksweep.sweepers.pareto_stopping import (
     ParetoCurve,
     judged_at_rungs,

@@ -6,7 +6,7 @@ rungs, each configuration seeing only what the rule would have let run), and
 what it costs and keeps is set beside the i-Epoch baseline at the same
 trial-epochs or fewer: every configuration ``k`` epochs, then as many as that
 budget allows run to the end, taken in Pareto order at epoch ``k`` (the same
-order the rule keeps by, :func:`ksweep.sweepers.pareto.pareto_order`). What
+order the rule keeps by, :func:`ksweep.sweepers.pareto_order.pareto_order`). What
 is compared is the share of the full sweep's front each one keeps.
 """
 
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from ksweep.analysis.stats import summarize
 from ksweep.objectives import Objective
 from ksweep.sweepers.audit import Replay, i_epoch_kept, replay_with
-from ksweep.sweepers.pareto import pareto_order
+from ksweep.sweepers.pareto_order import pareto_order
 from ksweep.sweepers.pareto_stopping import ParetoCurve, SeedPoints, pareto_verdict
 from ksweep.sweepers.stopping import RuleSettings, Verdict
 

@@ -7,7 +7,7 @@ configurations judged at the rung so far, or the top ``ES_TOPK_KEEP`` of all
 of them) and changes only what "top" means, as Syne Tune's MOASHA does
 (Schmucker et al., 2021): the configurations at the rung are put in
 non-dominated sorting order, ties inside the front the cut falls in broken by
-crowding distance, then by name (:mod:`ksweep.sweepers.pareto`). No new rule
+crowding distance, then by name (:mod:`ksweep.sweepers.pareto_order`). No new rule
 name: the schedule is ASHA's, with the same ES_GRACE and ES_FACTOR, and a
 sweep's objectives already say what is compared (one objective: the rule is
 exactly the single-objective one). The median rule has no Pareto form (a
@@ -56,7 +56,7 @@ from ksweep.analysis.metrics import bounds_of
 from ksweep.analysis.noise import pool, with_noise
 from ksweep.analysis.stats import Summary, summarize
 from ksweep.objectives import Objective, Objectives
-from ksweep.sweepers.pareto import dominated_beyond_noise, pareto_order
+from ksweep.sweepers.pareto_order import dominated_beyond_noise, pareto_order
 from ksweep.sweepers.stopping import (
     CONTINUE,
     STOP,
