@@ -103,7 +103,10 @@ def test_a_cancelled_job_fails_its_trial_and_a_hung_one_times_out(slurm, tmp_pat
     assert runner.returncode == 1, out[-2000:] + err[-2000:]
     cancelled, hung = records_of(only_sweep_dir(results))
     assert cancelled["status"] == "failed", cancelled
-    assert "SIGTERM" in f"{cancelled['error']} {cancelled['log_tail']}", cancelled
+    # scancel sends SIGTERM, then SIGKILL after Slurm's KillWait: a job step still starting
+    # under load can meet the second; either way the cancel is the cause on record.
+    said = f"{cancelled['error']} {cancelled['log_tail']}"
+    assert "SIGTERM" in said or "killed by SIGKILL" in said, cancelled
     assert hung["status"] == "timeout", hung
     assert slurm.wait_until_empty() == []
 
