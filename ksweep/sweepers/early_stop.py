@@ -151,19 +151,18 @@ class EarlyStopper:
     def decide(self, trial: TrialSpec, epoch: int, view: LoopView) -> tuple[str, dict | None]:
         records = {r["config_file"]: r for r in view.records}
         if self.objectives is not None:
-            several, names = pareto_curves(view.trials, view.folder, records, self.objectives)
-            subject = names.get(trial.config_name, trial.config_name)
-            by_name = {c.name: c for c in several}
-            ordered = [by_name[name] for name in self.judging_order(list(by_name))]
+            known, names = pareto_curves(view.trials, view.folder, records, self.objectives)
+        else:
+            known, names = curves(view.trials, view.folder, records, self.metric)
+        subject = names.get(trial.config_name, trial.config_name)
+        by_name = {c.name: c for c in known}
+        ordered = [by_name[name] for name in self.judging_order(list(by_name))]
+        if self.objectives is not None:
             judged_at = judged_at_rungs(self.objectives)[0]
             judged = pareto_verdict(self.settings, ordered, subject, epoch, judged_at, self.listed)
         else:
-            known, names = curves(view.trials, view.folder, records, self.metric)
-            subject = names.get(trial.config_name, trial.config_name)
-            by_single = {c.name: c for c in known}
-            ordered_single = [by_single[name] for name in self.judging_order(list(by_single))]
             judged = verdict(
-                self.settings, ordered_single, subject, epoch, self.metric, self.goal, self.listed
+                self.settings, ordered, subject, epoch, self.metric, self.goal, self.listed
             )
         if judged.action != STOP:
             return judged.action, None
@@ -213,9 +212,7 @@ def early_stopper(
     if settings.rule == "none":
         return None
     problems = settings.check()
-    several = objectives is not None and objectives.several
-    if several:
-        assert objectives is not None
+    if objectives is not None and objectives.several:
         problems.extend(pareto_problems(settings, objectives))
     elif metric in SUMMARY_ONLY:
         problems.append(

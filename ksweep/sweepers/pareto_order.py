@@ -26,7 +26,7 @@ import math
 from collections.abc import Sequence
 
 from ksweep.analysis.stats import Summary
-from ksweep.objectives import pareto_ranks
+from ksweep.objectives import dominates, pareto_ranks
 
 
 def crowding_distances(points: Sequence[Sequence[float]]) -> list[float]:
@@ -72,15 +72,9 @@ def dominated_beyond_noise(
     keeper: Sequence[Summary], subject: Sequence[Summary], goals: Sequence[str]
 ) -> bool:
     """Whether ``keeper`` dominates ``subject`` even at the best end of ``subject``'s
-    intervals: on every objective that end is no better than ``keeper``'s mean, and on one it
-    is worse. With one seed per configuration the intervals are points (no noise estimate),
-    and this is plain dominance of the means."""
-    better = False
-    for mine, theirs, goal in zip(subject, keeper, goals, strict=True):
-        assert theirs.mean is not None
-        sign = 1.0 if goal == "max" else -1.0
-        best, reference = sign * optimistic(mine, goal), sign * theirs.mean
-        if best > reference:
-            return False
-        better = better or best < reference
-    return better
+    intervals: ``keeper``'s means dominate those ends. With one seed per configuration the
+    intervals are points (no noise estimate), and this is plain dominance of the means."""
+    means = [theirs.mean for theirs in keeper]
+    assert all(m is not None for m in means)
+    ends = [optimistic(mine, goal) for mine, goal in zip(subject, goals, strict=True)]
+    return dominates(means, ends, goals)  # type: ignore[arg-type]

@@ -65,6 +65,7 @@ from ksweep.sweepers.stopping import (
     RuleSettings,
     Verdict,
     judged_among,
+    seeds_settled,
 )
 
 # End-of-trial figures with a stand-in in every epoch's row: (row field, summed up to the rung).
@@ -142,8 +143,7 @@ class ParetoCurve:
     def settled(self, epoch: int) -> bool:
         """Whether its values at ``epoch`` are final: every seed reached it or ended before."""
         reached = sum(1 for seed in self.seeds if epoch in seed)
-        ended_before = sum(1 for end in self.ended_at if end is not None and end < epoch)
-        return reached + ended_before >= self.size
+        return seeds_settled(reached, self.ended_at, self.size, epoch)
 
     def values(self, epoch: int, index: int) -> tuple[float, ...]:
         """The seeds' values of objective ``index`` at ``epoch``."""

@@ -115,6 +115,14 @@ class RuleSettings:
         return []
 
 
+def seeds_settled(reached: int, ended_at: Sequence[int | None], seeds: int, epoch: int) -> bool:
+    """Whether a configuration's values at ``epoch`` are final: ``reached`` of its ``seeds``
+    reported it and the others ended before it (``ended_at``: each seed's last epoch, None
+    while it may still go on)."""
+    ended_before = sum(1 for end in ended_at if end is not None and end < epoch)
+    return reached + ended_before >= seeds
+
+
 @dataclass(frozen=True)
 class ConfigCurve:
     """One configuration's seeds: their metric at each epoch they reached, and how far each
@@ -127,9 +135,7 @@ class ConfigCurve:
 
     def settled(self, epoch: int) -> bool:
         """Whether its value at ``epoch`` is final: every seed reached it or ended before."""
-        reached = len(self.values.get(epoch, ()))
-        ended_before = sum(1 for end in self.ended_at if end is not None and end < epoch)
-        return reached + ended_before >= self.seeds
+        return seeds_settled(len(self.values.get(epoch, ())), self.ended_at, self.seeds, epoch)
 
     def at(self, epoch: int):
         return summarize(self.values.get(epoch, ()))
