@@ -11,6 +11,7 @@ import argparse
 import os
 import sys
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 from ksweep.cli.parser import stop_flags
@@ -201,7 +202,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
     options = launch_options(args)
     tree = _tree(args) if Path(args.kconfig).is_file() else None
     repair_search_folder(folder)  # configs a killed search wrote but never recorded
-    asked = lambda found: objective(args, found)  # noqa: E731 (this run's objectives)
+    asked = partial(objective, args)  # this run's objectives, checked against a search's study
     prepared = prepare_resume(folder, options, args.rerun_failed, args.config_dir, tree, asked)
     plan = load_json(folder.plan, dict).data
     trials = prepared.trials or probe_trials(plan)
