@@ -102,13 +102,6 @@ class Objectives:
         """The constraints ``record`` breaks; one it has no number for counts as broken."""
         return [c for c in self.constraints if not c.holds(record.get(c.metric))]
 
-    def point(self, record: Mapping[str, Any]) -> tuple[float, ...] | None:
-        """The record's objective values in objective order; None when one is missing."""
-        values = [record.get(metric) for metric in self.metrics]
-        if not all(_finite(v) for v in values):
-            return None
-        return tuple(float(v) for v in values)
-
 
 def single(metric: str, goal: str) -> Objectives:
     """The objectives of a sweep ranked by one metric (what METRIC=/GOAL= give)."""
